@@ -1,0 +1,1 @@
+"""co2mix: a reproducible ML pipeline for low-CO2 concrete mixes."""

@@ -1,0 +1,72 @@
+"""Writing stage outputs so that a failed run leaves no half-written file behind.
+
+Outputs are written to temporary files beside their targets and renamed into place
+only when the whole stage has succeeded; on any error the temporaries are removed
+and the previous outputs stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def dumps_json(obj: Any, compact: bool = False) -> str:
+    """Deterministic JSON: sorted keys, no NaN, a trailing newline."""
+    if compact:
+        return json.dumps(obj, sort_keys=True, allow_nan=False, separators=(",", ":")) + "\n"
+    return json.dumps(obj, sort_keys=True, allow_nan=False, indent=2) + "\n"
+
+
+class StagedOutputs:
+    """Collects outputs as temporary files; :func:`staged_outputs` commits them."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []
+
+    def _temp_for(self, target: str | Path) -> Path:
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        temp = Path(name)
+        self._pending.append((temp, target))
+        return temp
+
+    def parquet(self, frame: pd.DataFrame, target: str | Path) -> None:
+        frame.to_parquet(self._temp_for(target), engine="pyarrow", index=False)
+
+    def json(self, obj: Any, target: str | Path, compact: bool = False) -> None:
+        self._temp_for(target).write_text(dumps_json(obj, compact))
+
+    def text(self, text: str, target: str | Path) -> None:
+        self._temp_for(target).write_text(text)
+
+    def commit(self) -> None:
+        for temp, target in self._pending:
+            os.replace(temp, target)
+        self._pending.clear()
+
+    def discard(self) -> None:
+        for temp, _ in self._pending:
+            temp.unlink(missing_ok=True)
+        self._pending.clear()
+
+
+@contextmanager
+def staged_outputs() -> Iterator[StagedOutputs]:
+    """``with staged_outputs() as out: out.parquet(df, path) ...``: all or nothing."""
+    outputs = StagedOutputs()
+    try:
+        yield outputs
+    except BaseException:
+        outputs.discard()
+        raise
+    outputs.commit()

@@ -1,0 +1,194 @@
+"""Typed, validated access to params.yaml: the one place that reads it.
+
+Every stage loads its section through :func:`load_params`; a bad value fails here,
+before anything is written, with a message that names the key, the value and what
+is allowed (``generate.faults.null_rate = 1.5: expected a number <= 1``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SCENARIOS = ("none", "winter", "supplier", "recipes", "sensor_fault")
+SENSOR_COLUMNS = (
+    "ambient_temp_c",
+    "humidity_pct",
+    "curing_temp_c",
+    "mixing_time_s",
+    "drum_rpm",
+    "mixing_energy_kwh",
+    "heating_energy_kwh",
+)
+
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class ParamsError(ValueError):
+    """A params file that cannot be used; the message names the key."""
+
+
+class _Strict(BaseModel):
+    """No unknown keys, no silent type coercion ("5" is not an int)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Period(_Strict):
+    rows: Annotated[int, Field(ge=1)]
+    start: Annotated[dt.date, Field(strict=False)]
+    end: Annotated[dt.date, Field(strict=False)]
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Period:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class Current(Period):
+    scenario: Literal["none", "winter", "supplier", "recipes", "sensor_fault"]
+    magnitude: NonNegative
+
+
+class Faults(_Strict):
+    sensor_columns: list[str]
+    null_rate: Rate
+    spike_rate: Rate
+    duplicate_rate: Rate
+    tampered_start_rate: Rate
+    tampered_hours: Annotated[list[Positive], Field(min_length=2, max_length=2)]
+
+    @field_validator("sensor_columns")
+    @classmethod
+    def _known_sensors(cls, columns: list[str]) -> list[str]:
+        unknown = sorted(set(columns) - set(SENSOR_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown sensor column(s) {unknown}; allowed: {list(SENSOR_COLUMNS)}")
+        if len(set(columns)) != len(columns):
+            raise ValueError("sensor columns must not repeat")
+        return columns
+
+    @field_validator("tampered_hours")
+    @classmethod
+    def _ordered(cls, hours: list[float]) -> list[float]:
+        if hours[0] > hours[1]:
+            raise ValueError(f"expected [shortest, longest], got {list(hours)}")
+        return hours
+
+
+class Noise(_Strict):
+    co2_sigma: NonNegative
+    strength_sigma: NonNegative
+    dosing_cv: Annotated[float, Field(ge=0.0, le=0.2)]
+
+
+class EmissionFactors(_Strict):
+    cement: NonNegative
+    slag: NonNegative
+    fly_ash: NonNegative
+    water: NonNegative
+    superplasticizer: NonNegative
+    coarse_agg: NonNegative
+    fine_agg: NonNegative
+    grid_kwh: NonNegative
+    truck_t_km: NonNegative
+
+
+class StrengthModel(_Strict):
+    abrams_a_mpa: Positive
+    abrams_b: Annotated[float, Field(gt=1.0)]
+    k_slag: Annotated[float, Field(ge=0.0, le=1.5)]
+    k_fly_ash: Annotated[float, Field(ge=0.0, le=1.5)]
+    s_cem_i: Positive
+    s_high_scm: Positive
+    scm_share_slow: Annotated[float, Field(gt=0.0, le=1.0)]
+    maturity_datum_c: Annotated[float, Field(lt=20.0)]
+
+
+class Supplier(_Strict):
+    share: Rate
+    strength_factor: Positive
+
+
+class Process(_Strict):
+    transport_km_median: Annotated[float, Field(gt=2.0, lt=90.0)]
+    heating_below_c: float
+    heating_efficiency: Annotated[float, Field(gt=0.0, le=1.0)]
+    plant_base_kwh: NonNegative
+
+
+class Generate(_Strict):
+    seed: Annotated[int, Field(ge=0)]
+    reference: Period
+    current: Current
+    faults: Faults
+    noise: Noise
+    emission_factors: EmissionFactors
+    strength: StrengthModel
+    suppliers: dict[str, Supplier]
+    process: Process
+
+    @field_validator("suppliers")
+    @classmethod
+    def _shares_sum_to_one(cls, suppliers: dict[str, Supplier]) -> dict[str, Supplier]:
+        if not suppliers:
+            raise ValueError("at least one supplier is needed")
+        total = sum(s.share for s in suppliers.values())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"supplier shares must sum to 1, they sum to {total:g}")
+        return suppliers
+
+    @model_validator(mode="after")
+    def _current_after_reference(self) -> Generate:
+        if self.current.start < self.reference.end:
+            raise ValueError(
+                f"current.start ({self.current.start}) must not be before "
+                f"reference.end ({self.reference.end}): the current batch is produced after it"
+            )
+        return self
+
+
+class Params(_Strict):
+    generate: Generate
+
+
+def _describe(error: dict[str, Any], source: str) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{source}: missing key {key}"
+    if error["type"] == "extra_forbidden":
+        return f"{source}: unknown key {key}"
+    return f"{source}: {key} = {error['input']!r}: {message}"
+
+
+def parse_params(raw: Any, source: str = "params.yaml") -> Params:
+    """Validate an already-loaded mapping; raise :class:`ParamsError` naming every bad key."""
+    if not isinstance(raw, dict):
+        raise ParamsError(
+            f"{source}: expected a mapping at the top level, got {type(raw).__name__}"
+        )
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(err, source) for err in exc.errors(include_url=False)]
+        raise ParamsError("\n".join(lines)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate the params file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    return parse_params(raw, str(path))

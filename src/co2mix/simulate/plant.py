@@ -1,0 +1,124 @@
+"""One production batch of the simulated plant: clean rows with their measured targets.
+
+Each source of randomness draws from its own stream, keyed by the seed, the batch
+and the component, so a scenario that changes one driver (the weather, the recipe
+mix, the cement) leaves every other column of the batch exactly as it was. That is
+what lets ``truth.json`` say which columns a scenario really moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from co2mix.params import Generate
+from co2mix.simulate import truth, weather
+from co2mix.simulate.recipes import recipe_table, recipe_weights, sample_mixes
+
+AGES_DAYS = np.array([1, 3, 7, 28, 56, 90])
+AGE_SHARES = np.array([0.05, 0.08, 0.10, 0.60, 0.10, 0.07])
+TARGETS = ("co2_kg_m3", "strength_mpa")
+COLUMNS = (
+    "batch_id",
+    "produced_at",
+    "recipe",
+    "cement_supplier",
+    *truth.MIX_COLUMNS,
+    "age_days",
+    "ambient_temp_c",
+    "humidity_pct",
+    "curing_temp_c",
+    "mixing_time_s",
+    "drum_rpm",
+    "mixing_energy_kwh",
+    "heating_energy_kwh",
+    "transport_km",
+    "dosing_events",
+    *TARGETS,
+)
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """What a drift scenario changes in how the plant produces a batch."""
+
+    ambient_offset_c: float = 0.0
+    scm_tilt: float = 0.0
+    main_supplier_weakening: float = 0.0  # fraction of strength lost by the main supplier
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    rows: int
+    start: dt.date
+    end: dt.date
+    first_id: int
+    stream: int  # separates the random streams of the reference and current batches
+
+
+def _rng(seed: int, stream: int, component: int) -> np.random.Generator:
+    return np.random.default_rng([seed, stream, component])
+
+
+def supplier_factors(params: Generate, weakening: float) -> dict[str, float]:
+    """Strength factor per supplier; the largest supplier loses ``weakening`` of it."""
+    main = max(params.suppliers, key=lambda name: params.suppliers[name].share)
+    factors = {name: s.strength_factor for name, s in params.suppliers.items()}
+    factors[main] *= max(1.0 - weakening, 0.05)
+    return factors
+
+
+def simulate_batch(params: Generate, spec: BatchSpec, drivers: Drivers) -> pd.DataFrame:
+    """Clean rows (no sensor faults) for one batch, in production order."""
+    n = spec.rows
+
+    def rng(component: int) -> np.random.Generator:
+        return _rng(params.seed, spec.stream, component)
+
+    times = weather.production_times(rng(0), n, spec.start, spec.end)
+    ambient = weather.ambient_temp_c(rng(1), times, drivers.ambient_offset_c)
+    weights = recipe_weights(recipe_table(), drivers.scm_tilt)
+    frame = sample_mixes(rng(2), n, weights, params.noise.dosing_cv)
+
+    names = list(params.suppliers)
+    shares = np.array([params.suppliers[s].share for s in names])
+    supplier_code = rng(3).choice(len(names), size=n, p=shares)
+    frame.insert(1, "cement_supplier", pd.Categorical.from_codes(supplier_code, categories=names))
+    factors = supplier_factors(params, drivers.main_supplier_weakening)
+    frame["strength_factor"] = np.array([factors[s] for s in names])[supplier_code]
+
+    frame["age_days"] = rng(4).choice(AGES_DAYS, size=n, p=AGE_SHARES)
+    frame["ambient_temp_c"] = ambient
+    frame["humidity_pct"] = weather.humidity_pct(rng(5), times)
+
+    process = rng(6)
+    frame["curing_temp_c"] = truth.curing_temp_c(ambient, params.process) + process.normal(
+        0.0, 1.0, n
+    )
+    scm = truth.scm_share(frame)
+    mixing_s = 60.0 + 60.0 * scm + 8.0 * frame["superplasticizer"] + process.normal(0.0, 8.0, n)
+    frame["mixing_time_s"] = np.clip(np.round(mixing_s), 40.0, 240.0)
+    frame["drum_rpm"] = np.round(process.normal(12.0, 0.8, n), 1)
+    frame["mixing_energy_kwh"] = truth.mixing_energy_kwh(frame) * (1.0 + process.normal(0, 0.03, n))
+    frame["heating_energy_kwh"] = truth.heating_energy_kwh(frame, params.process) * (
+        1.0 + process.normal(0.0, 0.05, n)
+    )
+    km = process.lognormal(np.log(params.process.transport_km_median), 0.6, n)
+    frame["transport_km"] = np.round(np.clip(km, 2.0, 90.0), 1)
+    has = (frame[["slag", "fly_ash", "superplasticizer"]] > 0).sum(axis=1).to_numpy()
+    frame["dosing_events"] = 3 + has + process.poisson(0.3, n)
+
+    noise = rng(7)
+    co2 = truth.co2_kg_m3(frame, params.emission_factors, params.process)
+    frame["co2_kg_m3"] = co2 + noise.normal(0.0, params.noise.co2_sigma, n)
+    strength = truth.strength_mpa(frame, params.strength)
+    frame["strength_mpa"] = np.maximum(
+        strength + noise.normal(0.0, params.noise.strength_sigma, n), 0.0
+    )
+
+    frame["batch_id"] = np.arange(spec.first_id, spec.first_id + n, dtype=np.int64)
+    frame["produced_at"] = times
+    return frame[list(COLUMNS)].reset_index(drop=True)

@@ -1,0 +1,108 @@
+"""Drift scenarios for the current batch, and the record of what each one really moved.
+
+``magnitude`` scales every scenario; at 1.0:
+- ``winter``: 8 C colder all year: more heating energy, colder curing, slower strength gain;
+- ``supplier``: the main cement supplier's cement is 12 % weaker (concept drift: only
+  the strength label moves, every feature keeps its distribution);
+- ``recipes``: production weights tilted by exp(4 x SCM share) towards slag and fly ash
+  recipes (covariate drift of the mix);
+- ``sensor_fault``: a humidity or ambient temperature sensor stuck for 20 % of the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from co2mix.simulate.plant import TARGETS, Drivers
+
+WINTER_OFFSET_C = -8.0
+RECIPE_TILT = 4.0
+SUPPLIER_WEAKENING = 0.12
+STUCK_FRACTION = 0.20
+STUCK_CANDIDATES = ("humidity_pct", "ambient_temp_c")
+NOT_COMPARED = ("batch_id", "produced_at")
+
+
+def drivers_for(scenario: str, magnitude: float) -> Drivers:
+    """How the plant is run differently under ``scenario``."""
+    if scenario == "winter":
+        return Drivers(ambient_offset_c=WINTER_OFFSET_C * magnitude)
+    if scenario == "recipes":
+        return Drivers(scm_tilt=RECIPE_TILT * magnitude)
+    if scenario == "supplier":
+        return Drivers(main_supplier_weakening=SUPPLIER_WEAKENING * magnitude)
+    if scenario in ("none", "sensor_fault"):
+        return Drivers()
+    raise ValueError(f"unknown scenario {scenario!r}")
+
+
+def stick_sensor(
+    frame: pd.DataFrame, rng: np.random.Generator, magnitude: float
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """A sensor that stops updating for a contiguous stretch of production."""
+    n = len(frame)
+    length = min(round(STUCK_FRACTION * magnitude * n), n)
+    column = STUCK_CANDIDATES[rng.integers(len(STUCK_CANDIDATES))]
+    start = int(rng.integers(0, n - length + 1)) if length else 0
+    if length < 2:
+        return frame, None
+    stuck = frame.copy()
+    value = float(frame[column].iloc[start])
+    rows = np.arange(start + 1, start + length)
+    stuck.loc[rows, column] = value
+    record = {
+        "kind": "stuck_sensor",
+        "column": column,
+        "value": value,
+        "start_batch_id": int(frame["batch_id"].iloc[start]),
+        "batch_ids": frame["batch_id"].iloc[rows].astype(int).tolist(),
+    }
+    return stuck, record
+
+
+def column_changes(baseline: pd.DataFrame, drifted: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per column moved by the scenario: rows changed and, if numeric, the mean shift in sd."""
+    changes: dict[str, dict[str, Any]] = {}
+    for column in baseline.columns:
+        if column in NOT_COMPARED:
+            continue
+        before, after = baseline[column], drifted[column]
+        changed = int((before.astype(object) != after.astype(object)).sum())
+        if changed == 0:
+            continue
+        entry: dict[str, Any] = {"changed_rows": changed}
+        if pd.api.types.is_numeric_dtype(before):
+            sd = float(before.std())
+            shift = float(after.mean() - before.mean())
+            entry["mean_shift"] = round(shift, 6)
+            entry["mean_shift_sd"] = round(shift / sd, 6) if sd > 0 else None
+        changes[column] = entry
+    return changes
+
+
+def drift_record(
+    scenario: str,
+    magnitude: float,
+    drivers: Drivers,
+    baseline: pd.DataFrame,
+    drifted: pd.DataFrame,
+    stuck: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What truth.json says about the drift applied to the current batch."""
+    changes = column_changes(baseline, drifted)
+    return {
+        "scenario": scenario,
+        "magnitude": magnitude,
+        "drivers": {
+            "ambient_offset_c": drivers.ambient_offset_c,
+            "scm_tilt": drivers.scm_tilt,
+            "main_supplier_weakening": drivers.main_supplier_weakening,
+        },
+        "drifted_features": sorted(c for c in changes if c not in TARGETS),
+        "drifted_labels": sorted(c for c in changes if c in TARGETS),
+        "columns": changes,
+        "stuck_sensor": stuck,
+    }
