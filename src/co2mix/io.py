@@ -50,7 +50,10 @@ class StagedOutputs:
         self._temp_for(target).write_text(text)
 
     def commit(self) -> None:
+        umask = os.umask(0)
+        os.umask(umask)
         for temp, target in self._pending:
+            os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs are shared
             os.replace(temp, target)
         self._pending.clear()
 

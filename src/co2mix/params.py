@@ -121,6 +121,7 @@ class Process(_Strict):
     transport_km_median: Annotated[float, Field(gt=2.0, lt=90.0)]
     heating_below_c: float
     heating_efficiency: Annotated[float, Field(gt=0.0, le=1.0)]
+    heating_standby_kwh: NonNegative
     plant_base_kwh: NonNegative
 
 
@@ -155,8 +156,98 @@ class Generate(_Strict):
         return self
 
 
+def _unique(values: list[str]) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"columns listed more than once: {repeated}")
+    return values
+
+
+class Detect(_Strict):
+    """Fault detectors, shared by the check stage (report) and prepare (cleaning)."""
+
+    columns: Annotated[list[str], Field(min_length=1)]
+    stuck_min_readings: Annotated[int, Field(ge=2)]
+    spike_z: Annotated[float, Field(gt=0.0)]
+
+    _unique_columns = field_validator("columns")(_unique)
+
+
+class CheckThresholds(_Strict):
+    feature_drift: Rate
+    categorical_drift: Rate
+    label_drift: Rate
+    multivariate_drift: Rate
+    max_null_ratio: Rate
+    max_duplicate_ratio: Rate
+    max_stuck_ratio: Rate
+    max_spike_ratio: Rate
+
+
+class Data(_Strict):
+    """The schema of the raw batches: which columns are ids, time, targets, categories."""
+
+    id_column: str
+    time_column: str
+    targets: Annotated[list[str], Field(min_length=1)]
+    categorical: list[str]
+
+    _unique_targets = field_validator("targets", "categorical")(_unique)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Data:
+        special = {self.id_column, self.time_column}
+        for name, columns in (("targets", self.targets), ("categorical", self.categorical)):
+            clash = sorted(special & set(columns))
+            if clash:
+                raise ValueError(f"{name} {clash} is the id or time column")
+        clash = sorted(set(self.targets) & set(self.categorical))
+        if clash:
+            raise ValueError(f"columns {clash} are both targets and categorical")
+        return self
+
+    def feature_columns(self, columns: list[str]) -> list[str]:
+        """Every column that is not the id, the time or a target."""
+        special = {self.id_column, self.time_column, *self.targets}
+        return [c for c in columns if c not in special]
+
+
+class Check(_Strict):
+    features: Annotated[list[str], Field(min_length=1)]
+    sample_rows: Annotated[int, Field(ge=0)]
+    seed: Annotated[int, Field(ge=0)]
+    thresholds: CheckThresholds
+    on_fail: Literal["warn", "stop"]
+
+    _unique_features = field_validator("features")(_unique)
+
+
+class Prepare(_Strict):
+    use: Literal["reference", "current", "both"]
+    split: Literal["random", "time"]
+    test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
+    seed: Annotated[int, Field(ge=0)]
+    knn_k: Annotated[int, Field(ge=1)]
+
+
 class Params(_Strict):
     generate: Generate
+    data: Data
+    detect: Detect
+    check: Check
+    prepare: Prepare
+
+    @model_validator(mode="after")
+    def _features_are_not_special(self) -> Params:
+        data = self.data
+        special = {data.id_column, data.time_column, *data.targets}
+        clash = sorted(set(self.check.features) & special)
+        if clash:
+            raise ValueError(f"check.features {clash} are the id, time or target columns")
+        clash = sorted(set(self.detect.columns) & special)
+        if clash:
+            raise ValueError(f"detect.columns {clash} are the id, time or target columns")
+        return self
 
 
 def _describe(error: dict[str, Any], source: str) -> str:
@@ -180,6 +271,16 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
     except ValidationError as exc:
         lines = [_describe(err, source) for err in exc.errors(include_url=False)]
         raise ParamsError("\n".join(lines)) from None
+
+
+def require_columns(key: str, columns: list[str], available: list[str], source: str) -> None:
+    """Refuse a params list that names columns the data does not have."""
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        raise ParamsError(
+            f"params.yaml: {key} names unknown column(s) {unknown}; "
+            f"columns in {source}: {list(available)}"
+        )
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -100,8 +100,10 @@ def simulate_batch(params: Generate, spec: BatchSpec, drivers: Drivers) -> pd.Da
     )
     scm = truth.scm_share(frame)
     mixing_s = 60.0 + 60.0 * scm + 8.0 * frame["superplasticizer"] + process.normal(0.0, 8.0, n)
-    frame["mixing_time_s"] = np.clip(np.round(mixing_s), 40.0, 240.0)
-    frame["drum_rpm"] = np.round(process.normal(12.0, 0.8, n), 1)
+    # Sensors report continuous readings (no coarse rounding): two equal consecutive
+    # readings of a working sensor are then practically impossible, a stuck one always.
+    frame["mixing_time_s"] = np.clip(mixing_s, 40.0, 240.0)
+    frame["drum_rpm"] = process.normal(12.0, 0.8, n)
     frame["mixing_energy_kwh"] = truth.mixing_energy_kwh(frame) * (1.0 + process.normal(0, 0.03, n))
     frame["heating_energy_kwh"] = truth.heating_energy_kwh(frame, params.process) * (
         1.0 + process.normal(0.0, 0.05, n)

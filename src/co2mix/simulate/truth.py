@@ -97,9 +97,10 @@ def heating_delta_k(ambient_temp_c: Any, process: Process) -> np.ndarray:
 
 
 def heating_energy_kwh(frame: Frame, process: Process) -> np.ndarray:
+    """Heater energy: its standby draw plus the heat that warms the mix in cold weather."""
     delta = heating_delta_k(frame["ambient_temp_c"], process)
     kwh = mass_t(frame) * 1000.0 * SPECIFIC_HEAT_KJ_KG_K * delta / 3600.0
-    return kwh / process.heating_efficiency
+    return process.heating_standby_kwh + kwh / process.heating_efficiency
 
 
 def curing_temp_c(ambient_temp_c: Any, process: Process) -> np.ndarray:

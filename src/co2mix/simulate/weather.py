@@ -51,9 +51,10 @@ def ambient_temp_c(
 
 
 def humidity_pct(rng: np.random.Generator, times: pd.DatetimeIndex) -> np.ndarray:
-    """Relative humidity: higher in winter and in the morning."""
+    """Relative humidity: higher in winter and in the morning, smoothly kept below 100 %."""
     doy = times.dayofyear.to_numpy()
     hour = times.hour.to_numpy()
     season = 72.0 + 8.0 * np.cos(2 * np.pi * (doy - COLDEST_DAY_OF_YEAR) / 365.25)
     morning = 6.0 * np.cos(2 * np.pi * (hour - 6.0) / 24.0)
-    return np.clip(season + morning + rng.normal(0.0, 6.0, size=len(times)), 15.0, 100.0)
+    raw = season + morning + rng.normal(0.0, 6.0, size=len(times))
+    return 100.0 - np.logaddexp(0.0, 100.0 - raw)  # ~raw below 95 %, never reaches 100 %

@@ -1,0 +1,70 @@
+"""Scoring detections against truth.json: what was injected, what was found.
+
+Faults are scored per kind, as cells ``(batch_id, column)`` (nulls, spikes, stuck
+readings) or rows (duplicates). A tampered run and a scenario's stuck sensor are the
+same kind to a detector: readings that repeat instead of measuring.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+Cell = tuple[int, str]
+
+
+def injected_faults(batch_truth: dict[str, Any]) -> dict[str, set]:
+    """Per kind, the cells (or duplicated batch ids) truth.json lists for one batch."""
+    faults = batch_truth["faults"]
+    cells: dict[str, set] = {"null": set(), "spike": set(), "stuck": set()}
+    for kind in ("null", "spike"):
+        for entry in faults[kind]:
+            cells[kind].update((int(b), entry["column"]) for b in entry["batch_ids"])
+    for run in faults["tampered"]:
+        cells["stuck"].update((int(b), run["column"]) for b in run["batch_ids"])
+    stuck = (batch_truth.get("drift") or {}).get("stuck_sensor")
+    if stuck:
+        cells["stuck"].update((int(b), stuck["column"]) for b in stuck["batch_ids"])
+    cells["duplicate"] = {int(b) for b in faults["duplicate"]["batch_ids"]}
+    return cells
+
+
+def flagged_cells(flags: pd.DataFrame, batch_ids: pd.Series) -> set[Cell]:
+    """The (batch_id, column) pairs a detector's boolean mask marks."""
+    cells: set[Cell] = set()
+    ids = batch_ids.to_numpy()
+    for column in flags.columns:
+        cells.update((int(b), column) for b in ids[flags[column].to_numpy()])
+    return cells
+
+
+def detection_score(flagged: set, injected: set, scope: set | None = None) -> dict[str, Any]:
+    """Precision and recall of ``flagged`` against ``injected``.
+
+    ``scope`` limits the injected set to what the detector could see (e.g. the
+    columns it scans); precision is null when nothing was flagged, recall when
+    nothing was injected.
+    """
+    if scope is not None:
+        injected = injected & scope
+    hits = len(flagged & injected)
+    return {
+        "injected": len(injected),
+        "flagged": len(flagged),
+        "true_positives": hits,
+        "precision": round(hits / len(flagged), 6) if flagged else None,
+        "recall": round(hits / len(injected), 6) if injected else None,
+    }
+
+
+def drift_score(flagged: list[str], truth_drifted: list[str], compared: list[str]) -> dict:
+    """Drifted columns found, missed, and false alarms among the ``compared`` columns."""
+    truth = set(truth_drifted) & set(compared)
+    found = set(flagged)
+    return {
+        "drifted": sorted(truth),
+        "found": sorted(found & truth),
+        "missed": sorted(truth - found),
+        "false_alarms": sorted(found - truth),
+    }
