@@ -1,33 +1,39 @@
-"""check stage: deepchecks drift and integrity checks of the current batch; an optional gate."""
+"""check stage: deepchecks drift and integrity checks of the current batch; an optional gate.
 
-import json
+The gate file is what the prepare stage depends on: it is written unless a condition
+failed with ``check.on_fail: stop``, so DVC never trains on data the checks refused.
+"""
+
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from co2mix.checks import report_html, run_checks, validate_columns
+from co2mix.checks import report_html, run_checks
 from co2mix.cli import run_stage
-from co2mix.io import staged_outputs
-from co2mix.params import load_params
+from co2mix.io import read_json, read_parquet, staged_outputs
+from co2mix.params import load_params, validate_columns
 
 RAW = Path("data/raw")
+GATE = Path("data/reports/check-gate.txt")
 
 
 def main() -> None:
     params = load_params()
-    reference = pd.read_parquet(RAW / "reference.parquet")
-    current = pd.read_parquet(RAW / "current.parquet")
-    for frame, name in ((reference, "reference"), (current, "current")):
-        source = str(RAW / f"{name}.parquet")
-        validate_columns(frame, params.data, params.check, params.detect, source)
-    truth_path = RAW / "truth.json"
-    truth = json.loads(truth_path.read_text()) if truth_path.exists() else None
+    batches = {}
+    for name in ("reference", "current"):
+        path = RAW / f"{name}.parquet"
+        batches[name] = read_parquet(path, stage_hint="generate")
+        validate_columns(list(batches[name].columns), params, str(path))
+    truth = read_json(RAW / "truth.json")
 
-    outcome = run_checks(reference, current, params.data, params.check, params.detect, truth)
+    outcome = run_checks(
+        batches["reference"], batches["current"], params.data, params.check, params.detect, truth
+    )
+    stop = outcome.failed and params.check.on_fail == "stop"
     with staged_outputs() as out:
         out.text(report_html(outcome), "data/reports/check.html")
         out.json(outcome.metrics, "metrics/check.json")
+        if not stop:
+            out.text("the checks let the pipeline proceed\n", GATE)
 
     metrics = outcome.metrics
     print(
@@ -37,8 +43,13 @@ def main() -> None:
     )
     for failed in metrics["failed_conditions"]:
         print(f"check: failed: {failed}")
-    if outcome.failed and params.check.on_fail == "stop":
-        print("check: stopping the pipeline (check.on_fail = stop)", file=sys.stderr)
+    if stop:
+        GATE.unlink(missing_ok=True)
+        print(
+            "check: stopping the pipeline (check.on_fail = stop); "
+            "see data/reports/check.html and metrics/check.json",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

@@ -28,7 +28,7 @@ from deepchecks.tabular import Dataset, SingleDatasetCheck  # noqa: E402
 from deepchecks.tabular import checks as dc  # noqa: E402
 
 from co2mix import detect, truth_score  # noqa: E402
-from co2mix.params import Check, Data, Detect, require_columns  # noqa: E402
+from co2mix.params import Check, Data, Detect  # noqa: E402
 
 # ------------------------------------------------------------------ our own checks
 
@@ -132,19 +132,6 @@ def _dataset(frame: pd.DataFrame, columns: _Columns, label: str | None) -> Datas
         cat_features=columns.categorical,
         label_type="regression" if label else None,
     )
-
-
-def validate_columns(
-    frame: pd.DataFrame, data: Data, check: Check, detect_params: Detect, source: str
-) -> None:
-    """Refuse params that name columns ``frame`` does not have."""
-    available = list(frame.columns)
-    require_columns("data.id_column", [data.id_column], available, source)
-    require_columns("data.time_column", [data.time_column], available, source)
-    require_columns("data.targets", data.targets, available, source)
-    require_columns("data.categorical", data.categorical, available, source)
-    require_columns("check.features", check.features, available, source)
-    require_columns("detect.columns", detect_params.columns, available, source)
 
 
 def _round(value: Any) -> Any:

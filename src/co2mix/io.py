@@ -17,6 +17,31 @@ from typing import Any
 
 import pandas as pd
 
+from co2mix.cli import InputError
+
+
+def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
+    """Read a stage input; a missing or unreadable file is an :class:`InputError` naming it."""
+    path = Path(path)
+    if not path.exists():
+        hint = f" (run the {stage_hint} stage first)" if stage_hint else ""
+        raise InputError(f"{path}: file not found{hint}")
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise InputError(f"{path}: not a readable parquet file: {exc}") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON input, or None when the file does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+
 
 def dumps_json(obj: Any, compact: bool = False) -> str:
     """Deterministic JSON: sorted keys, no NaN, a trailing newline."""

@@ -283,6 +283,20 @@ def require_columns(key: str, columns: list[str], available: list[str], source: 
         )
 
 
+def validate_columns(
+    columns: list[str], params: Params, source: str, *, check_features: bool = True
+) -> None:
+    """Refuse params that name columns a data file does not have."""
+    data = params.data
+    require_columns("data.id_column", [data.id_column], columns, source)
+    require_columns("data.time_column", [data.time_column], columns, source)
+    require_columns("data.targets", data.targets, columns, source)
+    require_columns("data.categorical", data.categorical, columns, source)
+    if check_features:
+        require_columns("check.features", params.check.features, columns, source)
+    require_columns("detect.columns", params.detect.columns, columns, source)
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate the params file."""
     path = Path(path)

@@ -1,0 +1,146 @@
+"""Cleaning and the train/test split (the prepare stage).
+
+Per batch: drop exact duplicates, blank out stuck and spiked sensor readings (the
+detectors of :mod:`co2mix.detect`, the same the check stage reports with). Then take
+the batches ``prepare.use`` asks for, split train/test at random or by time, and fill
+every missing reading with a KNN imputer fitted on the training rows only, so nothing
+about the test rows leaks into training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import KNNImputer
+from sklearn.model_selection import train_test_split
+
+from co2mix import detect, truth_score
+from co2mix.params import Data, Detect, Prepare
+
+
+@dataclass
+class CleanBatch:
+    frame: pd.DataFrame  # duplicates dropped, faulty readings set to NaN
+    dropped_ids: list[int]
+    stuck: pd.DataFrame  # masks aligned with frame
+    spikes: pd.DataFrame
+    nulls_in: int
+
+
+@dataclass
+class Prepared:
+    train: pd.DataFrame
+    test: pd.DataFrame
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def clean_batch(frame: pd.DataFrame, data: Data, det: Detect) -> CleanBatch:
+    """Drop duplicated rows; set stuck and spiked readings to NaN."""
+    duplicated = detect.duplicate_rows(frame)
+    dropped = frame.loc[duplicated, data.id_column].astype(int).tolist()
+    kept = frame.loc[~duplicated].reset_index(drop=True)
+    stuck = detect.stuck_cells(kept, det.columns, det.stuck_min_readings)
+    spikes = detect.spike_cells(kept, det.columns, det.spike_z, exclude=stuck)
+    nulls_in = int(kept[det.columns].isna().sum().sum())
+    cleaned = kept.copy()
+    for column in det.columns:
+        cleaned[column] = cleaned[column].mask(stuck[column] | spikes[column])
+    return CleanBatch(cleaned, dropped, stuck, spikes, nulls_in)
+
+
+def split(frame: pd.DataFrame, prep: Prepare, time_column: str) -> tuple[pd.DataFrame, ...]:
+    """Train/test split: at random (seeded) or the latest ``test_fraction`` as test."""
+    ordered = frame.sort_values(time_column, kind="stable").reset_index(drop=True)
+    if prep.split == "time":
+        cut = len(ordered) - max(1, round(prep.test_fraction * len(ordered)))
+        return ordered.iloc[:cut].copy(), ordered.iloc[cut:].copy()
+    train, test = train_test_split(ordered, test_size=prep.test_fraction, random_state=prep.seed)
+    return train.sort_index(), test.sort_index()
+
+
+def impute(
+    train: pd.DataFrame, test: pd.DataFrame, columns: list[str], k: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill NaNs in ``columns`` from the ``k`` nearest training rows (standardized space)."""
+    if len(train) < 2:
+        raise ValueError(f"cannot impute from {len(train)} training row(s)")
+    values = train[columns].to_numpy(dtype=float)
+    center = np.nanmean(values, axis=0)
+    scale = np.nanstd(values, axis=0)
+    scale[~np.isfinite(scale) | (scale == 0)] = 1.0
+    imputer = KNNImputer(n_neighbors=k, keep_empty_features=True)
+    imputer.fit((values - center) / scale)
+
+    def fill(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        if len(out):
+            scaled = (out[columns].to_numpy(dtype=float) - center) / scale
+            out[columns] = imputer.transform(scaled) * scale + center
+        return out
+
+    return fill(train), fill(test)
+
+
+def _batch_metrics(
+    name: str, raw: pd.DataFrame, clean: CleanBatch, data: Data, truth: dict[str, Any] | None
+) -> dict[str, Any]:
+    metrics: dict[str, Any] = {
+        "rows_in": len(raw),
+        "duplicates_dropped": len(clean.dropped_ids),
+        "flagged_cells": {
+            "stuck": int(clean.stuck.to_numpy().sum()),
+            "spike": int(clean.spikes.to_numpy().sum()),
+        },
+        "null_cells_in": clean.nulls_in,
+    }
+    if truth is None:
+        return metrics
+    injected = truth_score.injected_faults(truth[name])
+    ids = clean.frame[data.id_column]
+    scope = {(int(b), c) for b in ids for c in clean.stuck.columns}
+    metrics["detection"] = {
+        "duplicate": truth_score.detection_score(set(clean.dropped_ids), injected["duplicate"]),
+        "stuck": truth_score.detection_score(
+            truth_score.flagged_cells(clean.stuck, ids), injected["stuck"], scope
+        ),
+        "spike": truth_score.detection_score(
+            truth_score.flagged_cells(clean.spikes, ids), injected["spike"], scope
+        ),
+    }
+    metrics["rows_dropped_without_fault"] = len(set(clean.dropped_ids) - injected["duplicate"])
+    return metrics
+
+
+def prepare(
+    batches: dict[str, pd.DataFrame],
+    data: Data,
+    det: Detect,
+    prep: Prepare,
+    truth: dict[str, Any] | None = None,
+) -> Prepared:
+    """Clean the batches ``prep.use`` selects, split, impute; with metrics."""
+    names = ["reference", "current"] if prep.use == "both" else [prep.use]
+    cleaned = {name: clean_batch(batches[name], data, det) for name in names}
+    combined = pd.concat([cleaned[n].frame for n in names], ignore_index=True)
+    train, test = split(combined, prep, data.time_column)
+
+    numeric = [
+        c
+        for c in data.feature_columns(list(combined.columns))
+        if c not in data.categorical and pd.api.types.is_numeric_dtype(combined[c])
+    ]
+    missing = {"train": int(train[numeric].isna().sum().sum())}
+    missing["test"] = int(test[numeric].isna().sum().sum())
+    train, test = impute(train, test, numeric, prep.knn_k)
+
+    metrics = {
+        "use": prep.use,
+        "split": prep.split,
+        "batches": {n: _batch_metrics(n, batches[n], cleaned[n], data, truth) for n in names},
+        "imputed_cells": missing,
+        "rows_out": {"train": len(train), "test": len(test)},
+    }
+    return Prepared(train.reset_index(drop=True), test.reset_index(drop=True), metrics)

@@ -1,0 +1,32 @@
+"""prepare stage: clean the raw batches, split train/test, impute missing readings."""
+
+from pathlib import Path
+
+from co2mix.clean import prepare
+from co2mix.cli import run_stage
+from co2mix.io import read_json, read_parquet, staged_outputs
+from co2mix.params import load_params, validate_columns
+
+RAW = Path("data/raw")
+
+
+def main() -> None:
+    params = load_params()
+    batches = {}
+    for name in ("reference", "current"):
+        path = RAW / f"{name}.parquet"
+        batches[name] = read_parquet(path, stage_hint="generate")
+        validate_columns(list(batches[name].columns), params, str(path), check_features=False)
+    truth = read_json(RAW / "truth.json")
+
+    result = prepare(batches, params.data, params.detect, params.prepare, truth)
+    with staged_outputs() as out:
+        out.parquet(result.train, "data/prepared/train.parquet")
+        out.parquet(result.test, "data/prepared/test.parquet")
+        out.json(result.metrics, "metrics/prepare.json")
+    rows = result.metrics["rows_out"]
+    print(f"prepare: {rows['train']} train and {rows['test']} test rows ({params.prepare.use})")
+
+
+if __name__ == "__main__":
+    run_stage("prepare", main)
