@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from co2mix.params import Generate, parse_params
+from co2mix.params import Generate, Params, parse_params
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvcignore", ".gitignore")
@@ -47,6 +47,19 @@ def make_params(raw_params: dict[str, Any]) -> Callable[..., Generate]:
         for dotted, value in updates.items():
             raw = set_key(raw, f"generate.{dotted}", value)
         return parse_params(raw).generate
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def make_all_params(raw_params: dict[str, Any]) -> Callable[..., Params]:
+    """``make_all_params(**{"check.on_fail": "stop"})``: every section, validated."""
+
+    def build(**updates: Any) -> Params:
+        raw = raw_params
+        for dotted, value in updates.items():
+            raw = set_key(raw, dotted, value)
+        return parse_params(raw)
 
     return build
 

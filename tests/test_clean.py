@@ -1,0 +1,121 @@
+"""prepare: what is dropped, what is imputed, how it is split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from co2mix.clean import impute, prepare, split
+from co2mix.simulate import generate
+
+
+@pytest.fixture(scope="module")
+def raw(make_all_params):
+    data = generate(make_all_params().generate)
+    return {"reference": data.reference, "current": data.current}, data.truth
+
+
+@pytest.fixture(scope="module")
+def prepared_both(make_all_params, raw):
+    params = make_all_params(**{"prepare.use": "both"})
+    batches, truth = raw
+    return prepare(batches, params.data, params.detect, params.prepare, truth), params
+
+
+def numeric_features(params, frame):
+    return [
+        c
+        for c in params.data.feature_columns(list(frame.columns))
+        if c not in params.data.categorical
+    ]
+
+
+def test_no_nan_reaches_the_prepared_data(prepared_both):
+    result, _ = prepared_both
+    assert not result.train.isna().any().any()
+    assert not result.test.isna().any().any()
+
+
+def test_only_injected_duplicates_are_dropped(prepared_both, raw):
+    result, _ = prepared_both
+    batches, _truth = raw
+    rows_in = sum(len(f) for f in batches.values())
+    dropped = sum(b["duplicates_dropped"] for b in result.metrics["batches"].values())
+    assert len(result.train) + len(result.test) == rows_in - dropped
+    kept_ids = set(result.train["batch_id"]) | set(result.test["batch_id"])
+    all_ids = set(batches["reference"]["batch_id"]) | set(batches["current"]["batch_id"])
+    assert kept_ids == all_ids  # every batch survives once
+    for batch in result.metrics["batches"].values():
+        assert batch["rows_dropped_without_fault"] == 0
+        assert batch["detection"]["duplicate"]["recall"] == 1.0
+        assert batch["detection"]["stuck"]["recall"] == 1.0
+        assert batch["detection"]["stuck"]["precision"] >= 0.95
+
+
+def test_imputed_values_lie_within_the_training_range(make_all_params, raw):
+    params = make_all_params(**{"prepare.use": "both"})
+    batches, truth = raw
+    result = prepare(batches, params.data, params.detect, params.prepare, truth)
+    # Recompute the cleaned, not yet imputed training rows to know what was missing.
+    from co2mix.clean import clean_batch
+
+    cleaned = pd.concat(
+        [clean_batch(batches[n], params.data, params.detect).frame for n in batches],
+        ignore_index=True,
+    ).set_index("batch_id")
+    columns = numeric_features(params, result.train)
+    before_train = cleaned.loc[result.train["batch_id"], columns]
+    low, high = before_train.min(), before_train.max()
+    for frame in (result.train, result.test):
+        holes = cleaned.loc[frame["batch_id"], columns].isna().to_numpy()
+        assert holes.any()
+        filled = frame[columns].to_numpy()
+        for j, column in enumerate(columns):
+            values = filled[holes[:, j], j]
+            assert (values >= low[column] - 1e-9).all() and (values <= high[column] + 1e-9).all()
+
+
+def test_the_imputer_learns_from_training_rows_only():
+    rng = np.random.default_rng(1)
+    train = pd.DataFrame({"a": rng.normal(0, 1, 200), "b": rng.normal(10, 1, 200)})
+    train.loc[::10, "b"] = np.nan
+    test_a = pd.DataFrame({"a": [0.0, 0.5], "b": [np.nan, 10.0]})
+    test_b = pd.DataFrame({"a": [0.0, 0.5], "b": [np.nan, 1e6]})  # an absurd test value
+    train_1, filled_a = impute(train, test_a, ["a", "b"], k=5)
+    train_2, filled_b = impute(train, test_b, ["a", "b"], k=5)
+    pd.testing.assert_frame_equal(train_1, train_2)
+    assert filled_a.loc[0, "b"] == filled_b.loc[0, "b"]  # test rows never inform the fit
+    observed = train["b"].dropna()
+    assert observed.min() <= filled_a.loc[0, "b"] <= observed.max()
+
+
+def test_time_split_puts_the_latest_rows_in_test(make_all_params, raw):
+    params = make_all_params(**{"prepare.split": "time", "prepare.test_fraction": 0.25})
+    frame = raw[0]["reference"]
+    train, test = split(frame, params.prepare, "produced_at")
+    assert train["produced_at"].max() <= test["produced_at"].min()
+    assert len(test) == round(0.25 * len(frame))
+
+
+def test_random_split_is_seeded(make_all_params, raw):
+    params = make_all_params()
+    frame = raw[0]["reference"]
+    _a_train, a_test = split(frame, params.prepare, "produced_at")
+    _b_train, b_test = split(frame, params.prepare, "produced_at")
+    pd.testing.assert_frame_equal(a_test, b_test)
+    other = make_all_params(**{"prepare.seed": 1}).prepare
+    _c_train, c_test = split(frame, other, "produced_at")
+    assert set(c_test["batch_id"]) != set(a_test["batch_id"])
+
+
+@pytest.mark.parametrize("use", ["reference", "current", "both"])
+def test_use_selects_the_batches(make_all_params, raw, use):
+    params = make_all_params(**{"prepare.use": use})
+    batches, truth = raw
+    result = prepare(batches, params.data, params.detect, params.prepare, truth)
+    ids = pd.concat([result.train, result.test])["batch_id"]
+    first_current = batches["current"]["batch_id"].min()
+    assert (ids >= first_current).any() == (use in ("current", "both"))
+    assert (ids < first_current).any() == (use in ("reference", "both"))
+    assert set(result.metrics["batches"]) == ({"reference", "current"} if use == "both" else {use})
