@@ -35,6 +35,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	python bench/bench_generate.py
+	python bench/bench_check_speed.py
+	python bench/bench_check_detection.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

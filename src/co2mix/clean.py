@@ -62,17 +62,30 @@ def split(frame: pd.DataFrame, prep: Prepare, time_column: str) -> tuple[pd.Data
 
 
 def impute(
-    train: pd.DataFrame, test: pd.DataFrame, columns: list[str], k: int
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    columns: list[str],
+    k: int,
+    fit_rows: int = 0,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fill NaNs in ``columns`` from the ``k`` nearest training rows (standardized space)."""
+    """Fill NaNs in ``columns`` from the ``k`` nearest training rows (standardized space).
+
+    With ``fit_rows`` > 0 the neighbours are searched among a seeded sample of that many
+    training rows: KNN imputation is quadratic, and a sample keeps 1e6 rows tractable.
+    """
     if len(train) < 2:
         raise ValueError(f"cannot impute from {len(train)} training row(s)")
     values = train[columns].to_numpy(dtype=float)
     center = np.nanmean(values, axis=0)
     scale = np.nanstd(values, axis=0)
     scale[~np.isfinite(scale) | (scale == 0)] = 1.0
+    reference = values
+    if 0 < fit_rows < len(values):
+        chosen = np.random.default_rng(seed).choice(len(values), fit_rows, replace=False)
+        reference = values[np.sort(chosen)]
     imputer = KNNImputer(n_neighbors=k, keep_empty_features=True)
-    imputer.fit((values - center) / scale)
+    imputer.fit((reference - center) / scale)
 
     def fill(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
@@ -134,7 +147,7 @@ def prepare(
     ]
     missing = {"train": int(train[numeric].isna().sum().sum())}
     missing["test"] = int(test[numeric].isna().sum().sum())
-    train, test = impute(train, test, numeric, prep.knn_k)
+    train, test = impute(train, test, numeric, prep.knn_k, prep.knn_fit_rows, prep.seed)
 
     metrics = {
         "use": prep.use,

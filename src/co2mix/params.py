@@ -228,6 +228,7 @@ class Prepare(_Strict):
     test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
     seed: Annotated[int, Field(ge=0)]
     knn_k: Annotated[int, Field(ge=1)]
+    knn_fit_rows: Annotated[int, Field(ge=0)]
 
 
 class Params(_Strict):

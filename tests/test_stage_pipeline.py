@@ -1,0 +1,89 @@
+"""The check gate and determinism, through `dvc repro` in a throw-away repository."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run, set_key, write_params
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def small_project(project, raw_params):
+    raw = set_key(raw_params, "generate.reference.rows", 3000)
+    raw = set_key(raw, "generate.current.rows", 1000)
+    write_params(project, raw)
+    run(["git", "init", "-q"], project)
+    run(["dvc", "init", "-q"], project)
+    return project, raw
+
+
+def test_on_fail_stop_halts_before_prepare_and_warn_lets_it_run(small_project):
+    project, raw = small_project
+    broken = set_key(raw, "generate.current.scenario", "sensor_fault")
+    write_params(project, set_key(broken, "check.on_fail", "stop"))
+
+    stopped = run(["dvc", "repro"], project, check=False)
+    assert stopped.returncode != 0
+    assert "stopping the pipeline" in stopped.stderr
+    metrics = json.loads((project / "metrics/check.json").read_text())
+    assert metrics["integrity_ok"] is False
+    assert (project / "data/reports/check.html").stat().st_size > 100_000
+    assert not (project / "data/reports/check-gate.txt").exists()
+    assert not (project / "data/prepared").exists()
+    assert not (project / "metrics/prepare.json").exists()
+
+    write_params(project, set_key(broken, "check.on_fail", "warn"))
+    went_on = run(["dvc", "repro"], project)
+    assert "Running stage 'prepare'" in went_on.stdout
+    assert (project / "data/prepared/train.parquet").exists()
+
+
+def test_forced_rerun_reproduces_every_output_byte_for_byte(small_project):
+    project, _ = small_project
+    run(["dvc", "repro"], project)
+    lock = (project / "dvc.lock").read_text()
+    metrics = {p.name: p.read_text() for p in (project / "metrics").glob("*.json")}
+    assert set(metrics) == {"generate.json", "check.json", "prepare.json"}
+
+    rerun = run(["dvc", "repro", "--force"], project)
+    assert "Running stage 'check'" in rerun.stdout
+    assert (project / "dvc.lock").read_text() == lock  # includes check.html's and parquet hashes
+    assert {p.name: p.read_text() for p in (project / "metrics").glob("*.json")} == metrics
+
+
+def test_a_threshold_change_reruns_check_but_not_prepare(small_project):
+    project, raw = small_project
+    run(["dvc", "repro"], project)
+    write_params(project, set_key(raw, "check.thresholds.feature_drift", 0.2))
+    again = run(["dvc", "repro"], project)
+    assert "Running stage 'check'" in again.stdout
+    assert "Running stage 'prepare'" not in again.stdout
+    assert "Running stage 'generate'" not in again.stdout
+
+
+def test_check_and_prepare_refuse_bad_input_naming_it(project, raw_params):
+    missing = run(["python", "stages/check.py"], project, check=False)
+    assert missing.returncode == 2
+    assert "data/raw/reference.parquet: file not found (run the generate stage first)" in (
+        missing.stderr
+    )
+
+    small = set_key(raw_params, "generate.reference.rows", 2000)
+    small = set_key(small, "generate.current.rows", 500)
+    write_params(project, small)
+    run(["python", "stages/generate.py"], project)
+    write_params(project, set_key(small, "check.features", ["cement", "slump_mm"]))
+    result = run(["python", "stages/check.py"], project, check=False)
+    assert result.returncode == 2
+    assert "check.features names unknown column(s) ['slump_mm']" in result.stderr
+    assert not (project / "metrics/check.json").exists()
+
+    write_params(project, set_key(small, "prepare.knn_k", 0))
+    result = run(["python", "stages/prepare.py"], project, check=False)
+    assert result.returncode == 2
+    assert "prepare.knn_k" in result.stderr
+    assert not (project / "data/prepared").exists()
