@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import multiprocessing
+import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -98,9 +101,18 @@ def main() -> None:
     args = parser.parse_args()
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     tasks = [(s, seed, raw) for s in SITUATIONS for seed in range(args.seeds)]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(one_run, *zip(*tasks, strict=True)))
+    # spawn, not fork: a forked worker can inherit a held lock of BLAS or joblib threads.
+    pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
+    rows = []
+    for row in pool.map(one_run, *zip(*tasks, strict=True)):
+        rows.append(row)
+        print(f"{row['situation']} seed {row['seed']}: {row['seconds']:.1f} s", file=sys.stderr)
     summarize(rows)
+    sys.stdout.flush()
+    # joblib's loky workers inside deepchecks can keep a spawned worker from exiting:
+    # the results are in, so do not wait for them.
+    pool.shutdown(wait=False, cancel_futures=True)
+    os._exit(0)
 
 
 if __name__ == "__main__":
