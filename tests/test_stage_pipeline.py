@@ -15,6 +15,9 @@ pytestmark = pytest.mark.integration
 def small_project(project, raw_params):
     raw = set_key(raw_params, "generate.reference.rows", 3000)
     raw = set_key(raw, "generate.current.rows", 1000)
+    raw = set_key(raw, "train.xgboost.n_trials", 2)
+    raw = set_key(raw, "train.xgboost.max_estimators", 60)
+    raw = set_key(raw, "train.xgboost.early_stopping_rounds", 5)
     write_params(project, raw)
     run(["git", "init", "-q"], project)
     run(["dvc", "init", "-q"], project)
@@ -47,7 +50,13 @@ def test_forced_rerun_reproduces_every_output_byte_for_byte(small_project):
     run(["dvc", "repro"], project)
     lock = (project / "dvc.lock").read_text()
     metrics = {p.name: p.read_text() for p in (project / "metrics").glob("*.json")}
-    assert set(metrics) == {"generate.json", "check.json", "prepare.json"}
+    assert set(metrics) == {
+        "generate.json",
+        "check.json",
+        "prepare.json",
+        "evaluate.json",
+        "explanations.json",
+    }
 
     rerun = run(["dvc", "repro", "--force"], project)
     assert "Running stage 'check'" in rerun.stdout
@@ -87,3 +96,21 @@ def test_check_and_prepare_refuse_bad_input_naming_it(project, raw_params):
     assert result.returncode == 2
     assert "prepare.knn_k" in result.stderr
     assert not (project / "data/prepared").exists()
+
+
+def test_changing_xgboost_trials_reruns_only_the_xgboost_cells_and_evaluate(small_project):
+    project, fast = small_project
+    first = run(["dvc", "repro"], project)
+    assert "Running stage 'train@strength_mpa-poly2'" in first.stdout
+    evaluation = json.loads((project / "metrics/evaluate.json").read_text())
+    assert set(evaluation) == {"co2_kg_m3", "strength_mpa"}
+    assert (project / "data/champions/strength_mpa.joblib").exists()
+
+    write_params(project, set_key(fast, "train.xgboost.n_trials", 3))
+    second = run(["dvc", "repro"], project)
+    ran = sorted(
+        line.split("'")[1] for line in second.stdout.splitlines() if "Running stage" in line
+    )
+    assert ran == ["evaluate", "train@co2_kg_m3-xgboost", "train@strength_mpa-xgboost"]
+    metrics = json.loads((project / "metrics/train/co2_kg_m3-xgboost.json").read_text())
+    assert metrics["trials"] == 3

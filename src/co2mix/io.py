@@ -56,10 +56,14 @@ class StagedOutputs:
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []
 
-    def _temp_for(self, target: str | Path) -> Path:
+    def path_for(self, target: str | Path, suffix: str = ".tmp") -> Path:
+        """A temporary path that becomes ``target`` on commit, for writers of their own."""
+        return self._temp_for(target, suffix)
+
+    def _temp_for(self, target: str | Path, suffix: str = ".tmp") -> Path:
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
         os.close(fd)
         temp = Path(name)
         self._pending.append((temp, target))

@@ -231,12 +231,39 @@ class Prepare(_Strict):
     knn_fit_rows: Annotated[int, Field(ge=0)]
 
 
+class Train(_Strict):
+    """Training: shared settings; each model's own block sits beside them (``train.xgboost``)."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    seed: Annotated[int, Field(ge=0)]
+    validation_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
+    models: Annotated[list[str], Field(min_length=1)]
+    features: dict[str, Annotated[list[str], Field(min_length=1)]]
+
+    _unique_models = field_validator("models")(_unique)
+
+    def options_block(self, model: str) -> Any:
+        return (self.model_extra or {}).get(model)
+
+
+class Evaluate(_Strict):
+    seed: Annotated[int, Field(ge=0)]
+    noise_levels: Annotated[list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=1)]
+    exact_features: list[str]
+    explain_rows: Annotated[int, Field(ge=1, le=100)]
+    importance_repeats: Annotated[int, Field(ge=1)]
+    plot_rows: Annotated[int, Field(ge=10)]
+
+
 class Params(_Strict):
     generate: Generate
     data: Data
     detect: Detect
     check: Check
     prepare: Prepare
+    train: Train
+    evaluate: Evaluate
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:
@@ -248,6 +275,15 @@ class Params(_Strict):
         clash = sorted(set(self.detect.columns) & special)
         if clash:
             raise ValueError(f"detect.columns {clash} are the id, time or target columns")
+        if set(self.train.features) != set(data.targets):
+            raise ValueError(
+                f"train.features must list the features of every target in data.targets "
+                f"{data.targets}, it has {sorted(self.train.features)}"
+            )
+        for target, features in self.train.features.items():
+            clash = sorted(set(features) & special)
+            if clash:
+                raise ValueError(f"train.features.{target} {clash} are id, time or targets")
         return self
 
 
@@ -268,10 +304,15 @@ def parse_params(raw: Any, source: str = "params.yaml") -> Params:
             f"{source}: expected a mapping at the top level, got {type(raw).__name__}"
         )
     try:
-        return Params.model_validate(raw)
+        params = Params.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(err, source) for err in exc.errors(include_url=False)]
         raise ParamsError("\n".join(lines)) from None
+    from co2mix.models import options_for  # the registry knows each model's options
+
+    for model in params.train.models:
+        options_for(model, params.train.options_block(model), f"train.{model}")
+    return params
 
 
 def require_columns(key: str, columns: list[str], available: list[str], source: str) -> None:

@@ -1,0 +1,99 @@
+"""Hyper-parameter search for XGBoost with Optuna (seeded TPE, early stopping).
+
+Each trial fits on the training rows minus a validation split and stops adding trees
+when the validation RMSE has not improved for ``early_stopping_rounds``; the best
+trial's parameters and tree count are then refit on all training rows. Deterministic
+for a fixed seed as long as ``n_trials`` (not ``timeout_s``, a safety net) ends the search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from xgboost import XGBRegressor
+
+from co2mix.models import FitSpec, Fitted, XGBoostOptions, preprocessor, validation_split
+
+
+def _regressor(params: dict[str, Any], options: XGBoostOptions, seed: int, **extra) -> XGBRegressor:
+    return XGBRegressor(
+        tree_method="hist",
+        objective="reg:squarederror",
+        random_state=seed,
+        n_jobs=options.n_jobs,
+        **params,
+        **extra,
+    )
+
+
+def _space(trial: optuna.Trial) -> dict[str, Any]:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "max_depth": trial.suggest_int("max_depth", 2, 10),
+        "min_child_weight": trial.suggest_float("min_child_weight", 1.0, 50.0, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.5, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+        "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 10.0, log=True),
+    }
+
+
+def tune_xgboost(spec: FitSpec, x: pd.DataFrame, y: pd.Series) -> Fitted:
+    options: XGBoostOptions = spec.options  # type: ignore[assignment]
+    prep = preprocessor(spec, scale=False, drop_first=False)
+    x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
+    fit_matrix = prep.fit_transform(x_fit)
+    val_matrix = prep.transform(x_val)
+
+    def objective(trial: optuna.Trial) -> float:
+        model = _regressor(
+            _space(trial),
+            options,
+            spec.seed,
+            n_estimators=options.max_estimators,
+            early_stopping_rounds=options.early_stopping_rounds,
+            eval_metric="rmse",
+        )
+        model.fit(fit_matrix, y_fit, eval_set=[(val_matrix, y_val)], verbose=False)
+        trial.set_user_attr("n_estimators", int(model.best_iteration) + 1)
+        return float(model.best_score)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="minimize", sampler=optuna.samplers.TPESampler(seed=spec.seed)
+    )
+    study.optimize(
+        objective,
+        n_trials=options.n_trials,
+        timeout=options.timeout_s,
+        show_progress_bar=True,
+    )
+    best = study.best_trial
+    n_estimators = best.user_attrs["n_estimators"]
+    final = Pipeline(
+        [
+            ("prep", clone(prep)),
+            ("model", _regressor(best.params, options, spec.seed, n_estimators=n_estimators)),
+        ]
+    )
+    final.fit(x, y)
+    completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return Fitted(
+        final,
+        {
+            "validation_rmse": round(float(best.value), 6),
+            "best_params": {k: _plain(v) for k, v in best.params.items()}
+            | {"n_estimators": n_estimators},
+            "trials": len(completed),
+            "trials_requested": options.n_trials,
+        },
+    )
+
+
+def _plain(value: Any) -> Any:
+    return round(float(value), 8) if isinstance(value, float | np.floating) else value

@@ -1,0 +1,53 @@
+"""Training one (target, model) pair of the matrix: select rows and features, fit, describe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from co2mix.models import FitSpec, Fitted, fit_model, options_for
+from co2mix.params import Params, ParamsError, require_columns
+
+
+@dataclass
+class TrainResult:
+    fitted: Fitted
+    metrics: dict[str, Any]
+
+
+def fit_spec(params: Params, target: str, model: str) -> FitSpec:
+    """The features, seed and options of one matrix cell; unknown names are params errors."""
+    if target not in params.data.targets:
+        raise ParamsError(
+            f"params.yaml: data.targets has no target {target!r}; targets: {params.data.targets}"
+        )
+    if model not in params.train.models:
+        raise ParamsError(
+            f"params.yaml: train.models has no model {model!r}; models: {params.train.models}"
+        )
+    features = params.train.features[target]
+    return FitSpec(
+        features=features,
+        categorical=[c for c in features if c in params.data.categorical],
+        seed=params.train.seed,
+        validation_fraction=params.train.validation_fraction,
+        options=options_for(model, params.train.options_block(model), f"train.{model}"),
+    )
+
+
+def train_one(params: Params, train: pd.DataFrame, target: str, model: str, source: str):
+    """Fit ``model`` on ``train`` for ``target``; metrics say how it did on validation."""
+    spec = fit_spec(params, target, model)
+    require_columns(f"train.features.{target}", spec.features, list(train.columns), source)
+    require_columns("data.targets", [target], list(train.columns), source)
+    fitted = fit_model(model, spec, train, train[target])
+    metrics = {
+        "target": target,
+        "model": model,
+        "features": spec.features,
+        "rows": len(train),
+        **fitted.info,
+    }
+    return TrainResult(fitted, metrics)

@@ -1,0 +1,165 @@
+"""The model registry, training through it, and per-feature explanations."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import Pipeline
+
+from co2mix import models
+from co2mix.evaluate import contributions, evaluate_target
+from co2mix.params import ParamsError
+from co2mix.train import fit_spec, train_one
+
+SMALL_SEARCH = {
+    "train.xgboost.n_trials": 3,
+    "train.xgboost.max_estimators": 150,
+    "train.xgboost.early_stopping_rounds": 10,
+}
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """Plant-like rows: strength depends nonlinearly on w/b and age, with a category."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    x = pd.DataFrame(
+        {
+            "cement": rng.uniform(200, 450, n),
+            "slag": rng.uniform(0, 200, n),
+            "fly_ash": rng.uniform(0, 100, n),
+            "water": rng.uniform(150, 200, n),
+            "superplasticizer": rng.uniform(0, 4, n),
+            "coarse_agg": rng.uniform(950, 1050, n),
+            "age_days": rng.choice([3, 7, 28, 56], n),
+            "curing_temp_c": rng.uniform(5, 25, n),
+            "cement_supplier": pd.Categorical(rng.choice(["A", "B", "C"], n)),
+            "mixing_energy_kwh": rng.uniform(2, 4, n),
+            "heating_energy_kwh": rng.uniform(0, 10, n),
+            "transport_km": rng.uniform(2, 60, n),
+        }
+    )
+    wb = x["water"] / (x["cement"] + 0.8 * x["slag"] + 0.4 * x["fly_ash"])
+    x["strength_mpa"] = 96 / 7**wb * np.exp(0.25 * (1 - np.sqrt(28 / x["age_days"])))
+    x["strength_mpa"] += rng.normal(0, 1.0, n)
+    x["co2_kg_m3"] = 0.95 * x["cement"] + 0.083 * x["slag"] + rng.normal(0, 3, n)
+    x["batch_id"] = np.arange(n)
+    return x
+
+
+@pytest.fixture
+def toy_model():
+    """A model added through the public API, removed again after the test."""
+
+    class ToyOptions(models.Options):
+        n_neighbors: int
+
+    @models.register("toy_knn", ToyOptions)
+    def toy_knn(spec, x, y):
+        knn = KNeighborsRegressor(n_neighbors=spec.options.n_neighbors)
+        pipeline = Pipeline([("prep", models.preprocessor(spec, scale=True)), ("model", knn)])
+        return models.fit_with_validation(spec, pipeline, x, y)
+
+    yield "toy_knn"
+    del models.REGISTRY["toy_knn"]
+
+
+def test_a_model_added_through_the_registry_trains_through_the_same_path(
+    make_all_params, frame, toy_model
+):
+    params = make_all_params(
+        **{"train.models": ["linear", toy_model], f"train.{toy_model}": {"n_neighbors": 7}}
+    )
+    result = train_one(params, frame, "strength_mpa", toy_model, "frame")
+    assert result.metrics["model"] == toy_model
+    assert result.metrics["validation_rmse"] > 0
+    assert result.fitted.pipeline.named_steps["model"].n_neighbors == 7
+    with pytest.raises(ParamsError, match=r"train\.toy_knn\.n_neighbors"):
+        make_all_params(**{"train.models": [toy_model], f"train.{toy_model}": {}})
+
+
+@pytest.mark.parametrize("name", ["linear", "poly2"])
+def test_linear_contributions_plus_intercept_equal_the_prediction(make_all_params, frame, name):
+    params = make_all_params()
+    result = train_one(params, frame, "strength_mpa", name, "frame")
+    features = params.train.features["strength_mpa"]
+    rows = frame[features].head(50)
+    shares, constant = contributions(result.fitted.pipeline, rows)
+    assert list(shares.columns) == features  # one contribution per raw feature
+    total = shares.sum(axis=1).to_numpy() + constant
+    np.testing.assert_allclose(total, result.fitted.pipeline.predict(rows), atol=1e-6)
+
+
+def test_xgboost_contributions_sum_to_the_margin(make_all_params, frame):
+    params = make_all_params(**SMALL_SEARCH)
+    result = train_one(params, frame, "strength_mpa", "xgboost", "frame")
+    pipeline = result.fitted.pipeline
+    rows = frame[params.train.features["strength_mpa"]].head(50)
+    shares, constant = contributions(pipeline, rows)
+    margin = pipeline.named_steps["model"].predict(
+        pipeline[:-1].transform(rows), output_margin=True
+    )
+    np.testing.assert_allclose(shares.sum(axis=1).to_numpy() + constant, margin, atol=1e-3)
+    assert result.metrics["trials"] == 3
+    assert set(result.metrics["best_params"]) >= {"learning_rate", "max_depth", "n_estimators"}
+
+
+def test_xgboost_search_is_byte_reproducible(make_all_params, frame):
+    params = make_all_params(**SMALL_SEARCH)
+
+    def dumped():
+        result = train_one(params, frame, "co2_kg_m3", "xgboost", "frame")
+        buffer = io.BytesIO()
+        joblib.dump(result.fitted.pipeline, buffer)
+        return buffer.getvalue(), result.metrics
+
+    first, second = dumped(), dumped()
+    assert first[1] == second[1]
+    assert first[0] == second[0]
+
+
+def test_unknown_names_and_bad_options_name_the_key(make_all_params, frame):
+    with pytest.raises(ParamsError, match=r"train\.models: unknown model 'forest'"):
+        make_all_params(**{"train.models": ["linear", "forest"]})
+    with pytest.raises(ParamsError, match=r"train\.xgboost\.n_trials = 0"):
+        make_all_params(**{"train.xgboost.n_trials": 0})
+    params = make_all_params()
+    with pytest.raises(ParamsError, match=r"data\.targets has no target 'slump'"):
+        fit_spec(params, "slump", "linear")
+    bad = make_all_params(**{"train.features.co2_kg_m3": ["cement", "clinker_kg"]})
+    with pytest.raises(ParamsError, match=r"train\.features\.co2_kg_m3 names unknown column"):
+        train_one(bad, frame, "co2_kg_m3", "linear", "data/prepared/train.parquet")
+    with pytest.raises(ParamsError, match=r"train\.features must list"):
+        make_all_params(**{"train.features": {"co2_kg_m3": ["cement"]}})
+
+
+def test_evaluation_picks_the_lowest_rmse_and_reports_the_floor(make_all_params, frame):
+    params = make_all_params()
+    train, test = frame.iloc[:1200], frame.iloc[1200:]
+    features = params.train.features["strength_mpa"]
+    pipelines = {
+        name: train_one(params, train, "strength_mpa", name, "frame").fitted.pipeline
+        for name in ("linear", "poly2")
+    }
+    result = evaluate_target(
+        "strength_mpa",
+        pipelines,
+        test,
+        features,
+        ["cement_supplier"],
+        1.0,
+        params.evaluate,
+        "batch_id",
+    )
+    scores = result.metrics["models"]
+    assert result.champion == min(scores, key=lambda m: scores[m]["rmse"])
+    assert scores["poly2"]["rmse_over_sigma"] == pytest.approx(scores["poly2"]["rmse"] / 1.0)
+    noisy = scores["linear"]["robustness"]
+    assert noisy["rmse_noise_0.05"] >= noisy["rmse_noise_0.01"] >= scores["linear"]["rmse"] * 0.99
+    assert len(result.predictions) == len(test)
+    assert set(result.explanations) == {"linear", "poly2"}
