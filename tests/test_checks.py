@@ -106,7 +106,7 @@ def test_bad_check_and_prepare_params_name_the_key(make_all_params, key, value, 
     [
         ("check.features", ["cement", "slump_mm"]),
         ("detect.columns", ["humidity_pct", "slump_mm"]),
-        ("data.targets", ["co2_kg_m3", "slump_mm"]),
+        ("data.categorical", ["recipe", "slump_mm"]),
     ],
 )
 def test_unknown_columns_in_column_lists_are_named(make_all_params, raw_params, key, value):

@@ -51,6 +51,16 @@ def test_missing_and_unknown_keys_are_named(raw_params):
     assert "unknown key generate.noise.sigma" in message
 
 
+def test_rules_across_sections_are_stated_without_dumping_the_file(raw_params):
+    raw = set_key(raw_params, "data.targets", ["co2_kg_m3", "slump_mm"])
+    with pytest.raises(ParamsError) as error:
+        parse_params(raw)
+    message = str(error.value)
+    assert message.startswith("params.yaml: train.features must list the features")
+    assert "slump_mm" in message
+    assert len(message) < 300
+
+
 def test_supplier_shares_must_sum_to_one(raw_params):
     raw = set_key(raw_params, "generate.suppliers.A.share", 0.5)
     with pytest.raises(ParamsError, match=r"generate.suppliers.*sum to 0.9"):

@@ -290,6 +290,8 @@ class Params(_Strict):
 def _describe(error: dict[str, Any], source: str) -> str:
     key = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
+    if not key:  # a rule across sections: the message names the keys itself
+        return f"{source}: {message}"
     if error["type"] == "missing":
         return f"{source}: missing key {key}"
     if error["type"] == "extra_forbidden":
