@@ -9,21 +9,15 @@ from pathlib import Path
 
 from co2mix.checks import report_html, run_checks
 from co2mix.cli import run_stage
-from co2mix.io import read_json, read_parquet, staged_outputs
-from co2mix.params import load_params, validate_columns
+from co2mix.io import read_raw_batches, staged_outputs
+from co2mix.params import load_params
 
-RAW = Path("data/raw")
 GATE = Path("data/reports/check-gate.txt")
 
 
 def main() -> None:
     params = load_params()
-    batches = {}
-    for name in ("reference", "current"):
-        path = RAW / f"{name}.parquet"
-        batches[name] = read_parquet(path, stage_hint="generate")
-        validate_columns(list(batches[name].columns), params, str(path))
-    truth = read_json(RAW / "truth.json")
+    batches, truth = read_raw_batches(params)
 
     outcome = run_checks(
         batches["reference"], batches["current"], params.data, params.check, params.detect, truth

@@ -1,23 +1,14 @@
 """prepare stage: clean the raw batches, split train/test, impute missing readings."""
 
-from pathlib import Path
-
 from co2mix.clean import prepare
 from co2mix.cli import run_stage
-from co2mix.io import read_json, read_parquet, staged_outputs
-from co2mix.params import load_params, validate_columns
-
-RAW = Path("data/raw")
+from co2mix.io import read_raw_batches, staged_outputs
+from co2mix.params import load_params
 
 
 def main() -> None:
     params = load_params()
-    batches = {}
-    for name in ("reference", "current"):
-        path = RAW / f"{name}.parquet"
-        batches[name] = read_parquet(path, stage_hint="generate")
-        validate_columns(list(batches[name].columns), params, str(path), check_features=False)
-    truth = read_json(RAW / "truth.json")
+    batches, truth = read_raw_batches(params, check_features=False)
 
     result = prepare(batches, params.data, params.detect, params.prepare, truth)
     with staged_outputs() as out:

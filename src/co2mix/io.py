@@ -13,11 +13,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from co2mix.cli import InputError
+
+if TYPE_CHECKING:
+    from co2mix.params import Params
 
 
 def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
@@ -30,6 +33,24 @@ def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise InputError(f"{path}: not a readable parquet file: {exc}") from None
+
+
+def read_raw_batches(
+    params: Params, raw_dir: str | Path = "data/raw", *, check_features: bool = True
+) -> tuple[dict[str, pd.DataFrame], Any]:
+    """The reference and current batches, their columns checked against params, and the
+    truth record when the data come from the simulator (None otherwise)."""
+    from co2mix.params import validate_columns
+
+    raw_dir = Path(raw_dir)
+    batches = {}
+    for name in ("reference", "current"):
+        path = raw_dir / f"{name}.parquet"
+        batches[name] = read_parquet(path, stage_hint="generate")
+        validate_columns(
+            list(batches[name].columns), params, str(path), check_features=check_features
+        )
+    return batches, read_json(raw_dir / "truth.json")
 
 
 def read_json(path: str | Path) -> Any:
