@@ -39,19 +39,6 @@ def set_key(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def make_params(raw_params: dict[str, Any]) -> Callable[..., Generate]:
-    """``make_params(**{"current.scenario": "winter"})``: validated generate params."""
-
-    def build(**updates: Any) -> Generate:
-        raw = raw_params
-        for dotted, value in updates.items():
-            raw = set_key(raw, f"generate.{dotted}", value)
-        return parse_params(raw).generate
-
-    return build
-
-
-@pytest.fixture(scope="session")
 def make_all_params(raw_params: dict[str, Any]) -> Callable[..., Params]:
     """``make_all_params(**{"check.on_fail": "stop"})``: every section, validated."""
 
@@ -60,6 +47,16 @@ def make_all_params(raw_params: dict[str, Any]) -> Callable[..., Params]:
         for dotted, value in updates.items():
             raw = set_key(raw, dotted, value)
         return parse_params(raw)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def make_params(make_all_params: Callable[..., Params]) -> Callable[..., Generate]:
+    """``make_params(**{"current.scenario": "winter"})``: validated generate params."""
+
+    def build(**updates: Any) -> Generate:
+        return make_all_params(**{f"generate.{k}": v for k, v in updates.items()}).generate
 
     return build
 

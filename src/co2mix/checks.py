@@ -109,7 +109,7 @@ class CheckOutcome:
 
     @property
     def failed(self) -> bool:
-        return not (self.metrics["integrity_ok"] and not self.metrics["drift_detected"])
+        return self.metrics["drift_detected"] or not self.metrics["integrity_ok"]
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
