@@ -322,13 +322,11 @@ def _score_against_truth(
     batch = truth["current"]
     drift = batch.get("drift") or {}
     sensors = detect_params.columns
-    injected = truth_score.injected_faults(batch)
     ids = current[data.id_column]
-    scope = {(int(b), c) for b in ids for c in sensors}
     stuck = detect.stuck_cells(current, sensors, detect_params.stuck_min_readings)
     spikes = detect.spike_cells(current, sensors, detect_params.spike_z, exclude=stuck)
-    nulls = current[sensors].isna()
     duplicated = set(ids[detect.duplicate_rows(current)].astype(int))
+    flags = {"stuck": stuck, "spike": spikes, "null": current[sensors].isna()}
     return {
         "scenario": drift.get("scenario"),
         "features": truth_score.drift_score(
@@ -337,18 +335,7 @@ def _score_against_truth(
         "labels": truth_score.drift_score(
             metrics["drifted_labels"], drift.get("drifted_labels", []), cols.labels
         ),
-        "faults": {
-            "duplicate": truth_score.detection_score(duplicated, injected["duplicate"]),
-            "stuck": truth_score.detection_score(
-                truth_score.flagged_cells(stuck, ids), injected["stuck"], scope
-            ),
-            "spike": truth_score.detection_score(
-                truth_score.flagged_cells(spikes, ids), injected["spike"], scope
-            ),
-            "null": truth_score.detection_score(
-                truth_score.flagged_cells(nulls, ids), injected["null"], scope
-            ),
-        },
+        "faults": truth_score.fault_scores(batch, ids, duplicated, flags),
     }
 
 

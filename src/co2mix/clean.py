@@ -111,19 +111,15 @@ def _batch_metrics(
     }
     if truth is None:
         return metrics
-    injected = truth_score.injected_faults(truth[name])
-    ids = clean.frame[data.id_column]
-    scope = {(int(b), c) for b in ids for c in clean.stuck.columns}
-    metrics["detection"] = {
-        "duplicate": truth_score.detection_score(set(clean.dropped_ids), injected["duplicate"]),
-        "stuck": truth_score.detection_score(
-            truth_score.flagged_cells(clean.stuck, ids), injected["stuck"], scope
-        ),
-        "spike": truth_score.detection_score(
-            truth_score.flagged_cells(clean.spikes, ids), injected["spike"], scope
-        ),
-    }
-    metrics["rows_dropped_without_fault"] = len(set(clean.dropped_ids) - injected["duplicate"])
+    dropped = set(clean.dropped_ids)
+    metrics["detection"] = truth_score.fault_scores(
+        truth[name],
+        clean.frame[data.id_column],
+        dropped,
+        {"stuck": clean.stuck, "spike": clean.spikes},
+    )
+    injected_duplicates = truth_score.injected_faults(truth[name])["duplicate"]
+    metrics["rows_dropped_without_fault"] = len(dropped - injected_duplicates)
     return metrics
 
 

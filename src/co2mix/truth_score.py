@@ -58,6 +58,25 @@ def detection_score(flagged: set, injected: set, scope: set | None = None) -> di
     }
 
 
+def fault_scores(
+    batch_truth: dict[str, Any],
+    ids: pd.Series,
+    duplicated_ids: set[int],
+    flags: dict[str, pd.DataFrame],
+) -> dict[str, dict[str, Any]]:
+    """Scores of the duplicate detector and of each cell detector in ``flags`` (by kind).
+
+    Cells are scored within the columns the detectors scan, on the rows in ``ids``.
+    """
+    injected = injected_faults(batch_truth)
+    columns = next(iter(flags.values())).columns if flags else []
+    scope = {(int(b), c) for b in ids for c in columns}
+    scores = {"duplicate": detection_score(duplicated_ids, injected["duplicate"])}
+    for kind, mask in flags.items():
+        scores[kind] = detection_score(flagged_cells(mask, ids), injected[kind], scope)
+    return scores
+
+
 def drift_score(flagged: list[str], truth_drifted: list[str], compared: list[str]) -> dict:
     """Drifted columns found, missed, and false alarms among the ``compared`` columns."""
     truth = set(truth_drifted) & set(compared)
