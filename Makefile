@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install repro test lint format bench clean
+.PHONY: install repro test lint format bench report clean
 
 install: $(STAMP)
 
@@ -37,6 +37,13 @@ bench: $(STAMP)
 	python bench/bench_generate.py
 	python bench/bench_check_speed.py
 	python bench/bench_check_detection.py
+	python bench/bench_optimize_throughput.py
+
+# The pull-request report, as CI posts it: make report [BASE=origin/main]
+BASE ?= main
+report: $(STAMP)
+	python -m co2mix.report --base $(BASE) --out report.md
+	@echo "wrote report.md (against $(BASE))"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -7,7 +7,7 @@ import joblib
 
 from co2mix.cli import InputError, run_stage
 from co2mix.evaluate import evaluate_target
-from co2mix.io import read_json, read_parquet, staged_outputs
+from co2mix.io import model_path, read_json, read_parquet, staged_outputs
 from co2mix.params import load_params, require_columns
 from co2mix.train import fit_spec
 
@@ -27,7 +27,7 @@ def main() -> None:
         require_columns(f"train.features.{target}", spec.features, list(test.columns), str(TEST))
         pipelines = {}
         for model in params.train.models:
-            path = MODELS / target / f"{model}.joblib"
+            path = model_path(MODELS, target, model)
             if not path.exists():
                 raise InputError(f"{path}: model not found (run: dvc repro train)")
             pipelines[model] = joblib.load(path)
@@ -55,7 +55,7 @@ def main() -> None:
                 f"metrics/plots/evaluate/importance-{target}.csv",
             )
             shutil.copyfile(
-                MODELS / target / f"{result.champion}.joblib",
+                model_path(MODELS, target, result.champion),
                 out.path_for(Path("data/champions") / f"{target}.joblib"),
             )
     for target, result in results.items():

@@ -7,7 +7,7 @@ from pathlib import Path
 import joblib
 
 from co2mix.cli import InputError, run_stage
-from co2mix.io import read_parquet, staged_outputs
+from co2mix.io import model_path, read_parquet, staged_outputs
 from co2mix.params import load_params
 from co2mix.train import train_one
 
@@ -24,13 +24,12 @@ def main() -> None:
     result = train_one(params, train, target, model, str(TRAIN))
     seconds = time.perf_counter() - start
 
-    models = Path("data/models") / target
+    path = model_path("data/models", target, model)
     with staged_outputs() as out:
-        path = out.path_for(models / f"{model}.joblib")
-        joblib.dump(result.fitted.pipeline, path)
+        joblib.dump(result.fitted.pipeline, out.path_for(path))
         booster = getattr(result.fitted.pipeline.named_steps["model"], "get_booster", None)
         if booster is not None:  # XGBoost: also its native, version-portable format
-            booster().save_model(out.path_for(models / f"{model}.json", suffix=".json"))
+            booster().save_model(out.path_for(path.with_suffix(".json"), suffix=".json"))
         out.json(result.metrics, f"metrics/train/{target}-{model}.json")
     # Wall-clock time changes every run: printed and kept beside the data, never in metrics/.
     Path("data/reports/timings").mkdir(parents=True, exist_ok=True)

@@ -96,3 +96,16 @@ def project(tmp_path: Path) -> Path:
 
 def write_params(project: Path, raw: dict[str, Any]) -> None:
     (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def small_optimize(raw: dict[str, Any]) -> dict[str, Any]:
+    """Optimize params with budgets small enough for a test (seconds, not minutes)."""
+    for key, value in {
+        "optimize.budget": 300,
+        "optimize.popsize": 5,
+        "optimize.seeds": [1, 2],
+        "optimize.truth_budget": 3000,
+        "optimize.pareto_targets_mpa": [30.0, 40.0],
+    }.items():
+        raw = set_key(raw, key, value)
+    return raw

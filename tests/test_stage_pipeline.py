@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run, set_key, write_params
+from tests.conftest import run, set_key, small_optimize, write_params
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +18,7 @@ def small_project(project, raw_params):
     raw = set_key(raw, "train.xgboost.n_trials", 2)
     raw = set_key(raw, "train.xgboost.max_estimators", 60)
     raw = set_key(raw, "train.xgboost.early_stopping_rounds", 5)
+    raw = small_optimize(raw)
     write_params(project, raw)
     run(["git", "init", "-q"], project)
     run(["dvc", "init", "-q"], project)
@@ -56,6 +57,7 @@ def test_forced_rerun_reproduces_every_output_byte_for_byte(small_project):
         "prepare.json",
         "evaluate.json",
         "explanations.json",
+        "optimize.json",
     }
 
     rerun = run(["dvc", "repro", "--force"], project)

@@ -53,6 +53,12 @@ def read_raw_batches(
     return batches, read_json(raw_dir / "truth.json")
 
 
+def model_path(models_dir: str | Path, target: str, model: str) -> Path:
+    """A trained model: one directory per matrix cell, so that extra files (XGBoost's
+    native JSON) are tracked with it and a restored cache is complete."""
+    return Path(models_dir) / target / model / "model.joblib"
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON input, or None when the file does not exist."""
     path = Path(path)

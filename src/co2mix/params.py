@@ -256,6 +256,83 @@ class Evaluate(_Strict):
     plot_rows: Annotated[int, Field(ge=10)]
 
 
+DECISION_VARIABLES = ("cement", "slag", "fly_ash", "water", "superplasticizer", "coarse_agg")
+REMEDY_SURROGATES = ("xgboost_monotone", "ensemble")  # built by optimize from trained models
+OPTIMIZERS = ("differential_evolution", "dual_annealing", "direct", "random_search")
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class MixLimits(_Strict):
+    """Engineering limits of a mix. Inverted pairs are allowed here: optimize reports
+    such a setup as infeasible (``feasible: false``) instead of refusing to start."""
+
+    water_binder: Pair
+    scm_share_max: Rate
+    fly_ash_share_max: Rate
+    fine_agg_min_kg: NonNegative
+
+
+class OptimizeContext(_Strict):
+    """The production context held fixed while the mix varies."""
+
+    ambient_temp_c: Annotated[float, Field(ge=-30.0, le=50.0)]
+    transport_km: NonNegative
+    age_days: Annotated[float, Field(gt=0.0)]
+    mixing_time_s: Positive
+    drum_rpm: Positive
+    cement_supplier: str
+
+
+class Support(_Strict):
+    """Where the surrogate may be trusted: inside the training mixes' quantile box and
+    near a training mix (standardized distance below a quantile of their own NN distances)."""
+
+    enabled: bool
+    box_quantile: Annotated[float, Field(ge=0.0, lt=0.5)]
+    neighbour_quantile: Annotated[float, Field(gt=0.0, le=1.0)]
+    fit_rows: Annotated[int, Field(ge=0)]
+
+
+class Optimize(_Strict):
+    surrogate: str
+    surrogates: Annotated[list[str], Field(min_length=1)]
+    optimizers: Annotated[list[Literal[OPTIMIZERS]], Field(min_length=1)]  # type: ignore[valid-type]
+    strength_target_mpa: Positive
+    truth_tolerance_mpa: NonNegative
+    safety_margin_rmse: NonNegative
+    remedy_margin_rmse: NonNegative
+    ensemble_penalty_std: NonNegative
+    monotone: dict[str, dict[str, Literal[-1, 0, 1]]]
+    bounds: dict[str, Pair]
+    limits: MixLimits
+    context: OptimizeContext
+    support: Support
+    budget: Annotated[int, Field(ge=100)]
+    popsize: Annotated[int, Field(ge=5)]
+    seeds: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
+    truth_budget: Annotated[int, Field(ge=1000)]
+    pareto_targets_mpa: Annotated[list[Positive], Field(min_length=1)]
+
+    _unique_surrogates = field_validator("surrogates")(_unique)
+    _unique_optimizers = field_validator("optimizers")(_unique)
+    _unique_seeds = field_validator("seeds")(_unique)
+
+    @field_validator("bounds")
+    @classmethod
+    def _every_variable(cls, bounds: dict[str, list[float]]) -> dict[str, list[float]]:
+        if list(bounds) != list(DECISION_VARIABLES):
+            raise ValueError(f"expected bounds for exactly {list(DECISION_VARIABLES)}, in order")
+        return bounds
+
+    @model_validator(mode="after")
+    def _surrogate_listed(self) -> Optimize:
+        if self.surrogate not in self.surrogates:
+            raise ValueError(
+                f"surrogate {self.surrogate!r} must be one of surrogates {self.surrogates}"
+            )
+        return self
+
+
 class Params(_Strict):
     generate: Generate
     data: Data
@@ -264,6 +341,7 @@ class Params(_Strict):
     prepare: Prepare
     train: Train
     evaluate: Evaluate
+    optimize: Optimize
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:
@@ -284,7 +362,33 @@ class Params(_Strict):
             clash = sorted(set(features) & special)
             if clash:
                 raise ValueError(f"train.features.{target} {clash} are id, time or targets")
+        self._check_optimize()
         return self
+
+    def _check_optimize(self) -> None:
+        known = [*self.train.models, *REMEDY_SURROGATES]
+        unknown = [s for s in self.optimize.surrogates if s not in known]
+        if unknown:
+            raise ValueError(
+                f"optimize.surrogates {unknown} are neither in train.models "
+                f"{self.train.models} nor remedies {list(REMEDY_SURROGATES)}"
+            )
+        if "xgboost_monotone" in self.optimize.surrogates and "xgboost" not in self.train.models:
+            raise ValueError("optimize.surrogates: xgboost_monotone needs xgboost in train.models")
+        supplier = self.optimize.context.cement_supplier
+        if supplier not in self.generate.suppliers:
+            raise ValueError(
+                f"optimize.context.cement_supplier {supplier!r} is not one of "
+                f"generate.suppliers {sorted(self.generate.suppliers)}"
+            )
+        for target, constraints in self.optimize.monotone.items():
+            if target not in self.data.targets:
+                raise ValueError(f"optimize.monotone.{target}: not a target {self.data.targets}")
+            extra = sorted(set(constraints) - set(self.train.features[target]))
+            if extra:
+                raise ValueError(
+                    f"optimize.monotone.{target}: {extra} are not in train.features.{target}"
+                )
 
 
 def _describe(error: dict[str, Any], source: str) -> str:

@@ -1,0 +1,156 @@
+"""The constrained mix-design problem: decision variables, derived features, constraints.
+
+A candidate is a row of the six designed masses (kg/m3). Fine aggregate follows from the
+1 m3 volume balance, and the process features the models need (curing temperature,
+mixing and heating energy) follow from the plant's process physics under the fixed
+context. Everything is vectorized: one call scores a whole population.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from co2mix.params import DECISION_VARIABLES, Params
+from co2mix.simulate import truth
+
+# Predicts (CO2 kg/m3, strength MPa) for a frame of candidates with all model features.
+Predictor = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
+
+
+def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
+    """Candidates (n x 6 masses) as a frame with every feature the models and truth need:
+    fine aggregate, the process values of the fixed context, true CO2 and strength."""
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    context = params.optimize.context
+    gen = params.generate
+    n = len(x)
+    cols: dict[str, np.ndarray] = {v: x[:, i] for i, v in enumerate(DECISION_VARIABLES)}
+    for key in ("ambient_temp_c", "transport_km", "age_days", "mixing_time_s", "drum_rpm"):
+        cols[key] = np.full(n, float(getattr(context, key)))
+    cols["strength_factor"] = np.full(n, gen.suppliers[context.cement_supplier].strength_factor)
+    cols["fine_agg"] = truth.fine_agg_kg(cols)
+    cols["curing_temp_c"] = truth.curing_temp_c(cols["ambient_temp_c"], gen.process)
+    cols["mixing_energy_kwh"] = truth.mixing_energy_kwh(cols)
+    cols["heating_energy_kwh"] = truth.heating_energy_kwh(cols, gen.process)
+    cols["co2_kg_m3"] = truth.co2_kg_m3(cols, gen.emission_factors, gen.process)
+    cols["strength_mpa"] = truth.strength_mpa(cols, gen.strength)
+    frame = pd.DataFrame(cols)
+    frame["cement_supplier"] = context.cement_supplier
+    return frame
+
+
+@dataclass(frozen=True)
+class DataSupport:
+    """The region where training mixes exist: a quantile box and a nearest-neighbour radius.
+
+    Distances are measured on the standardized designed masses plus fine aggregate.
+    The radius is a quantile of the training mixes' distances to their own nearest
+    other training mix, so a candidate is "supported" when it is no lonelier than
+    almost every real mix.
+    """
+
+    columns: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    radius: float
+    index: cKDTree
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, params: Params) -> DataSupport:
+        support = params.optimize.support
+        columns = (*DECISION_VARIABLES, "fine_agg")
+        mixes = train[list(columns)].dropna()
+        if support.fit_rows and len(mixes) > support.fit_rows:
+            mixes = mixes.sample(support.fit_rows, random_state=0)
+        values = mixes.to_numpy(dtype=float)
+        q = support.box_quantile
+        mean, scale = values.mean(axis=0), values.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        standardized = (values - mean) / scale
+        index = cKDTree(standardized)
+        own, _ = index.query(standardized, k=2)  # column 0 is the point itself
+        return cls(
+            columns=columns,
+            low=np.quantile(values, q, axis=0),
+            high=np.quantile(values, 1.0 - q, axis=0),
+            mean=mean,
+            scale=scale,
+            radius=float(np.quantile(own[:, 1], support.neighbour_quantile)),
+            index=index,
+        )
+
+    def violation(self, frame: pd.DataFrame) -> np.ndarray:
+        """How far outside the support each candidate is, in standard deviations (0 = inside)."""
+        values = frame[list(self.columns)].to_numpy(dtype=float)
+        outside = np.maximum(self.low - values, 0.0) + np.maximum(values - self.high, 0.0)
+        box = (outside / self.scale).sum(axis=1)
+        distance, _ = self.index.query((values - self.mean) / self.scale, k=1)
+        return box + np.maximum(distance - self.radius, 0.0)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Minimise CO2 subject to strength, mix limits and (optionally) data support."""
+
+    params: Params
+    strength_required_mpa: float
+    support: DataSupport | None
+
+    @property
+    def bounds(self) -> list[tuple[float, float]]:
+        return [tuple(self.params.optimize.bounds[v]) for v in DECISION_VARIABLES]
+
+    def setup_errors(self) -> list[str]:
+        """Why no mix can satisfy the setup before any evaluation (empty when it may)."""
+        errors = [
+            f"optimize.bounds.{name} = {pair}: lower bound above upper bound"
+            for name, pair in self.params.optimize.bounds.items()
+            if pair[0] > pair[1]
+        ]
+        low, high = self.params.optimize.limits.water_binder
+        if low > high:
+            errors.append(f"optimize.limits.water_binder = [{low}, {high}]: lower above upper")
+        return errors
+
+    def limit_violation(self, frame: pd.DataFrame) -> np.ndarray:
+        """Mix-design limits, each scaled so that 1 is a large breach."""
+        limits = self.params.optimize.limits
+        binder = truth.binder_kg(frame)
+        safe = np.maximum(binder, 1e-9)
+        wb = frame["water"].to_numpy() / safe
+        low, high = limits.water_binder
+        fly_share = frame["fly_ash"].to_numpy() / safe
+        return (
+            10.0 * (np.maximum(low - wb, 0.0) + np.maximum(wb - high, 0.0))
+            + 10.0 * np.maximum(truth.scm_share(frame) - limits.scm_share_max, 0.0)
+            + 10.0 * np.maximum(fly_share - limits.fly_ash_share_max, 0.0)
+            + np.maximum(limits.fine_agg_min_kg - frame["fine_agg"].to_numpy(), 0.0) / 100.0
+        )
+
+    def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:
+        """(objective CO2, total constraint violation) of candidates; feasible when 0."""
+        frame = mix_frame(x, self.params)
+        co2, strength = predict(frame)
+        violation = (
+            self.limit_violation(frame)
+            + np.maximum(self.strength_required_mpa - strength, 0.0) / 5.0
+        )
+        if self.support is not None:
+            violation = violation + self.support.violation(frame)
+        return np.asarray(co2, dtype=float), violation
+
+
+def truth_predictor(params: Params) -> Predictor:
+    """The plant itself as a "model": noise-free CO2 and strength from the simulator."""
+
+    def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return frame["co2_kg_m3"].to_numpy(), frame["strength_mpa"].to_numpy()
+
+    return predict

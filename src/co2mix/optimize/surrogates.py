@@ -1,0 +1,126 @@
+"""Surrogates: the trained models as predictors of (CO2, strength), plus two remedies.
+
+- a registry model name (``linear``, ``poly2``, ``xgboost``...): that model for both targets;
+- ``xgboost_monotone``: the tuned XGBoost refit with physics sign constraints
+  (``optimize.monotone``), so an optimizer cannot buy strength by adding water;
+- ``ensemble``: every trained model; CO2 is the members' mean and strength their mean
+  minus ``optimize.ensemble_penalty_std`` standard deviations, so disagreement costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import root_mean_squared_error
+from sklearn.pipeline import Pipeline
+
+from co2mix.cli import InputError
+from co2mix.io import model_path
+from co2mix.optimize.problem import Predictor
+from co2mix.params import Params
+
+CO2, STRENGTH = "co2_kg_m3", "strength_mpa"
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    name: str
+    predict: Predictor
+    strength_rmse: float  # on the test rows: the unit of the safety margin
+
+
+def load_pipelines(params: Params, models_dir: Path) -> dict[str, dict[str, Pipeline]]:
+    """Every trained pipeline, by target then model name."""
+    pipelines: dict[str, dict[str, Pipeline]] = {}
+    for target in (CO2, STRENGTH):
+        if target not in params.data.targets:
+            raise InputError(f"params.yaml: optimize needs target {target!r} in data.targets")
+        for model in params.train.models:
+            path = model_path(models_dir, target, model)
+            if not path.exists():
+                raise InputError(f"{path}: model not found (run: dvc repro train)")
+            pipelines.setdefault(target, {})[model] = joblib.load(path)
+    return pipelines
+
+
+def monotone_refit(
+    pipeline: Pipeline, signs: dict[str, int], train: pd.DataFrame, target: str, n_jobs: int
+) -> Pipeline:
+    """The tuned XGBoost pipeline refit on the same rows with monotone constraints."""
+    prep = pipeline.named_steps["prep"]
+    names = list(prep.get_feature_names_out())
+    constraints = tuple(int(signs.get(name, 0)) for name in names)
+    refit = clone(pipeline).set_params(
+        model__monotone_constraints=constraints, model__n_jobs=n_jobs
+    )
+    features = list(prep.feature_names_in_)
+    return refit.fit(train[features], train[target])
+
+
+def _pair(co2: Pipeline, strength: Pipeline) -> Predictor:
+    def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return co2.predict(_inputs(co2, frame)), strength.predict(_inputs(strength, frame))
+
+    return predict
+
+
+def _inputs(pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[list(pipeline.named_steps["prep"].feature_names_in_)]
+
+
+def _ensemble(co2: list[Pipeline], strength: list[Pipeline], penalty_std: float) -> Predictor:
+    def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        co2_all = np.stack([p.predict(_inputs(p, frame)) for p in co2])
+        strength_all = np.stack([p.predict(_inputs(p, frame)) for p in strength])
+        return co2_all.mean(axis=0), strength_all.mean(axis=0) - penalty_std * strength_all.std(
+            axis=0
+        )
+
+    return predict
+
+
+def build_surrogates(
+    params: Params,
+    pipelines: dict[str, dict[str, Pipeline]],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+) -> dict[str, Surrogate]:
+    """Each name in ``optimize.surrogates`` as a predictor with its test strength RMSE."""
+    opt = params.optimize
+    built: dict[str, Predictor] = {}
+    for name in opt.surrogates:
+        if name == "ensemble":
+            built[name] = _ensemble(
+                list(pipelines[CO2].values()),
+                list(pipelines[STRENGTH].values()),
+                opt.ensemble_penalty_std,
+            )
+        elif name == "xgboost_monotone":
+            n_jobs = params.train.options_block("xgboost").get("n_jobs", 1)
+            refit = {
+                target: monotone_refit(
+                    pipelines[target]["xgboost"],
+                    opt.monotone.get(target, {}),
+                    train,
+                    target,
+                    n_jobs,
+                )
+                for target in (CO2, STRENGTH)
+            }
+            built[name] = _pair(refit[CO2], refit[STRENGTH])
+        else:
+            built[name] = _pair(pipelines[CO2][name], pipelines[STRENGTH][name])
+    rows = test.dropna(subset=[STRENGTH])
+    return {
+        name: Surrogate(
+            name,
+            predict,
+            round(float(root_mean_squared_error(rows[STRENGTH], predict(rows)[1])), 6),
+        )
+        for name, predict in built.items()
+    }

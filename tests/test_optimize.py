@@ -1,0 +1,252 @@
+"""The optimization benchmark: problem, constraints, optimizers, truth check, infeasibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from co2mix.optimize.benchmark import Benchmark, run_benchmark
+from co2mix.optimize.problem import DataSupport, Problem, mix_frame, truth_predictor
+from co2mix.optimize.solvers import Recorder, run_differential_evolution
+from co2mix.optimize.surrogates import Surrogate, monotone_refit
+from co2mix.params import DECISION_VARIABLES
+from co2mix.simulate import generate
+from co2mix.simulate.truth import REFERENCE_MIX, volume_m3
+from tests.conftest import set_key, small_optimize
+
+REFERENCE_X = np.array([[REFERENCE_MIX[v] for v in DECISION_VARIABLES]])
+
+
+@pytest.fixture(scope="module")
+def params(raw_params):
+    from co2mix.params import parse_params
+
+    return parse_params(small_optimize(raw_params))
+
+
+@pytest.fixture(scope="module")
+def train(params):
+    """Simulated training mixes: the data support of the optimizer."""
+    small = params.generate.model_copy(
+        update={"reference": params.generate.reference.model_copy(update={"rows": 4000})}
+    )
+    return generate(small).reference.dropna(subset=list(DECISION_VARIABLES))
+
+
+def truth_surrogate(params, name="truth", strength_bias=0.0) -> Surrogate:
+    """The plant itself as a surrogate, optionally over-optimistic about strength."""
+    base = truth_predictor(params)
+
+    def predict(frame):
+        co2, strength = base(frame)
+        return co2, strength + strength_bias
+
+    return Surrogate(name, predict, strength_rmse=2.5)
+
+
+def with_optimize(raw_params, **updates):
+    from co2mix.params import parse_params
+
+    raw = small_optimize(raw_params)
+    for key, value in updates.items():
+        raw = set_key(raw, f"optimize.{key}", value)
+    return parse_params(raw)
+
+
+# ------------------------------------------------------------------ the problem
+
+
+def test_mix_frame_fills_one_cubic_metre_and_matches_the_reference_anchor(params):
+    frame = mix_frame(REFERENCE_X, params)
+    assert volume_m3(frame)[0] == pytest.approx(1.0)
+    assert frame["co2_kg_m3"].iloc[0] == pytest.approx(402.4, abs=0.5)
+    assert frame["strength_mpa"].iloc[0] == pytest.approx(40.0, abs=0.1)
+    assert (frame["cement_supplier"] == params.optimize.context.cement_supplier).all()
+
+
+def test_limits_flag_high_water_binder_and_too_much_fly_ash(params):
+    problem = Problem(params, 30.0, None)
+    wet = REFERENCE_X.copy()
+    wet[0, 3] = 400 * 0.80  # w/b 0.80 > 0.65
+    ashy = REFERENCE_X.copy()
+    ashy[0, 0], ashy[0, 2] = 200.0, 200.0  # fly ash half the binder > 0.35
+    frames = mix_frame(np.vstack([REFERENCE_X, wet, ashy]), params)
+    violation = problem.limit_violation(frames)
+    assert violation[0] == 0.0
+    assert violation[1] > 0.0 and violation[2] > 0.0
+
+
+def test_strength_shortfall_is_a_violation(params):
+    truth = truth_predictor(params)
+    _, ok = Problem(params, 39.0, None).score(REFERENCE_X, truth)
+    _, short = Problem(params, 45.0, None).score(REFERENCE_X, truth)
+    assert ok[0] == 0.0 and short[0] > 0.0
+
+
+def test_data_support_accepts_training_mixes_and_rejects_far_ones(params, train):
+    support = DataSupport.fit(train, params)
+    inside = support.violation(mix_frame(train[list(DECISION_VARIABLES)].to_numpy()[:200], params))
+    assert (inside == 0.0).mean() > 0.9  # the box trims 0.5 % per tail of 7 columns
+    far = mix_frame(np.array([[100.0, 300.0, 150.0, 130.0, 0.0, 900.0]]), params)
+    assert support.violation(far)[0] > 0.0
+
+
+def test_inverted_bounds_are_a_setup_error_naming_the_key(raw_params):
+    params = with_optimize(raw_params, **{"bounds.cement": [400.0, 200.0]})
+    errors = Problem(params, 35.0, None).setup_errors()
+    assert errors == ["optimize.bounds.cement = [400.0, 200.0]: lower bound above upper bound"]
+
+
+# ------------------------------------------------------------------ optimizers
+
+
+def test_recorder_counts_points_and_keeps_only_feasible_mixes_within_budget():
+    def score(x):
+        return x[:, 0], np.where(x[:, 0] < 0.5, 1.0, 0.0)  # feasible when x >= 0.5
+
+    rec = Recorder(score, budget=4)
+    rec(np.array([[0.1], [0.9], [0.7]]))
+    assert rec.best_value == pytest.approx(0.7)
+    rec(np.array([[0.6], [0.55]]))  # only the first is inside the budget
+    assert rec.evaluations == 5 and rec.calls == 2
+    assert rec.best_value == pytest.approx(0.6)
+    assert list(rec.best_at(np.array([3, 4]))) == [pytest.approx(0.7), pytest.approx(0.6)]
+
+
+def test_vectorized_de_is_deterministic_and_calls_once_per_generation(params):
+    problem = Problem(params, 35.0, None)
+    truth = truth_predictor(params)
+    runs = []
+    for _ in range(2):
+        rec = Recorder(lambda x: problem.score(x, truth), budget=600)
+        run_differential_evolution(rec, problem.bounds, seed=3, popsize=5)
+        runs.append(rec)
+    assert np.array_equal(runs[0].best_x, runs[1].best_x)
+    assert runs[0].calls == runs[0].evaluations // 30  # population 5 x 6 per call
+    assert runs[0].best_x is not None
+
+
+# ------------------------------------------------------------------ the benchmark
+
+
+@pytest.fixture(scope="module")
+def outcome(params, train):
+    surrogates = {
+        "linear": truth_surrogate(params, "linear"),
+        "poly2": truth_surrogate(params, "poly2", strength_bias=4.0),
+    }
+    p = params.model_copy(
+        update={
+            "optimize": params.optimize.model_copy(
+                update={"surrogates": ["linear", "poly2"], "surrogate": "linear"}
+            )
+        }
+    )
+    return run_benchmark(p, surrogates, train)
+
+
+def test_a_truthful_surrogate_finds_a_truly_feasible_mix_near_the_true_optimum(outcome):
+    m = outcome.metrics
+    assert m["feasible"] is True
+    answer = m["answer"]
+    assert answer["truly_feasible"] is True
+    assert answer["true_strength_mpa"] >= m["strength_target_mpa"] - 1e-6
+    assert answer["true_co2_kg_m3"] == pytest.approx(answer["predicted_co2_kg_m3"])
+    assert 0.0 <= answer["gap_to_optimum_pct"] < 10.0
+    assert answer["reduction_pct"] > 30.0
+    assert m["true_optimum"]["co2_kg_m3"] < m["reference_mix"]["co2_kg_m3"]
+
+
+def test_every_optimizer_is_reported_with_its_evaluations(outcome, params):
+    optimizers = outcome.metrics["optimizers"]
+    assert list(optimizers) == params.optimize.optimizers
+    assert optimizers["direct"]["runs"] == 1  # deterministic: one run stands for all seeds
+    assert optimizers["random_search"]["runs"] == len(params.optimize.seeds)
+    for name in ("differential_evolution", "random_search"):
+        assert optimizers[name]["evaluations"] == params.optimize.budget
+    assert list(outcome.convergence.columns) == ["evaluations", *params.optimize.optimizers]
+
+
+def test_an_optimistic_surrogate_is_caught_by_the_truth_check(outcome):
+    optimistic = outcome.metrics["surrogates"]["poly2"]["configured"]
+    assert optimistic["truly_feasible_runs"] == 0
+    assert optimistic["predicted_strength_mpa"] - optimistic["true_strength_mpa"] == pytest.approx(
+        4.0, abs=0.01
+    )
+    remedied = outcome.metrics["surrogates"]["poly2"]["with_margin"]  # 1 x RMSE 2.5 MPa
+    assert remedied["predicted_strength_mpa"] >= 35.0 + 2.5 - 1e-6
+    assert remedied["true_strength_min_mpa"] > optimistic["true_strength_min_mpa"]
+
+
+def test_without_support_the_metrics_carry_predicted_and_true_numbers(outcome):
+    unsupported = outcome.metrics["surrogates"]["linear"]["without_support"]
+    for key in (
+        "predicted_co2_kg_m3",
+        "true_co2_kg_m3",
+        "predicted_strength_mpa",
+        "true_strength_mpa",
+        "gap_to_optimum_pct",
+    ):
+        assert isinstance(unsupported[key], float)
+    free = outcome.metrics["true_optimum_without_support"]["co2_kg_m3"]
+    assert free <= outcome.metrics["true_optimum"]["co2_kg_m3"]  # support only removes mixes
+
+
+def test_pareto_sweep_costs_more_co2_for_more_strength(outcome, params):
+    pareto = outcome.pareto
+    assert list(pareto["strength_target_mpa"]) == params.optimize.pareto_targets_mpa
+    assert pareto["true_optimum_co2"].is_monotonic_increasing
+
+
+def test_the_benchmark_is_deterministic(params, train):
+    surrogates = {"poly2": truth_surrogate(params, "poly2")}
+    p = params.model_copy(
+        update={
+            "optimize": params.optimize.model_copy(
+                update={"surrogates": ["poly2"], "pareto_targets_mpa": [35.0]}
+            )
+        }
+    )
+    first, second = run_benchmark(p, surrogates, train), run_benchmark(p, surrogates, train)
+    assert first.metrics == second.metrics
+    pd.testing.assert_frame_equal(first.convergence, second.convergence)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("strength_target_mpa", 120.0, "no mix within optimize.bounds met every constraint"),
+        ("bounds.water", [220.0, 130.0], "optimize.bounds.water = [220.0, 130.0]: lower bound"),
+    ],
+)
+def test_infeasible_setups_say_why_and_report_feasible_false(raw_params, train, key, value, reason):
+    params = with_optimize(
+        raw_params, **{key: value, "surrogates": ["poly2"], "pareto_targets_mpa": [35.0]}
+    )
+    outcome = Benchmark(params, {"poly2": truth_surrogate(params, "poly2")}, train).run()
+    assert outcome.metrics["feasible"] is False
+    assert reason in outcome.metrics["reason"]
+    assert "answer" not in outcome.metrics
+
+
+# ------------------------------------------------------------------ remedies
+
+
+def test_monotone_refit_makes_strength_fall_with_water(train):
+    from sklearn.pipeline import Pipeline
+    from xgboost import XGBRegressor
+
+    from co2mix.models import FitSpec, Options, preprocessor
+
+    features = ["cement", "slag", "fly_ash", "water", "age_days"]
+    spec = FitSpec(features, [], seed=0, validation_fraction=0.2, options=Options())
+    pipeline = Pipeline(
+        [("prep", preprocessor(spec, scale=False)), ("model", XGBRegressor(n_estimators=80))]
+    ).fit(train[features], train["strength_mpa"])
+    refit = monotone_refit(pipeline, {"water": -1, "cement": 1}, train, "strength_mpa", n_jobs=1)
+
+    grid = pd.DataFrame({c: np.full(50, train[c].median()) for c in features})
+    grid["water"] = np.linspace(train["water"].min(), train["water"].max(), 50)
+    assert (np.diff(refit.predict(grid)) <= 1e-9).all()
+    assert refit.named_steps["model"].get_params()["monotone_constraints"] == (1, 0, 0, -1, 0)

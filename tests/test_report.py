@@ -1,0 +1,199 @@
+"""The pull-request report, against real git history in throw-away repositories,
+and the GitHub workflow files, validated and audited offline."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from co2mix import report
+from tests.conftest import ROOT, run, set_key, small_optimize, write_params
+
+
+def git_commit(repo: Path, message: str) -> None:
+    run(["git", "add", "-A"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message], repo)
+
+
+def make_report(repo: Path, base: str) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "co2mix.report", "--base", base], repo, check=False)
+
+
+# ------------------------------------------------------------------ pieces
+
+
+def test_delta_shows_sign_and_percent_and_says_new_or_removed():
+    assert report.delta(2.0, 2.5) == "+0.5 (+25.0 %)"
+    assert report.delta(1.0, 1.0) == "0"
+    assert report.delta(None, 3.0) == "new"
+    assert report.delta(3.0, None) == "removed"
+    assert report.delta(True, False) == "changed"
+
+
+def test_predicted_vs_actual_is_a_mermaid_chart_with_a_legend(tmp_path):
+    path = tmp_path / "predictions.csv"
+    actual = pd.Series(range(100), dtype=float)
+    pd.DataFrame({"actual": actual, "predicted": actual + 1.0}).to_csv(path, index=False)
+    lines = report.predicted_vs_actual(path, "strength_mpa", bins=5)
+    text = "\n".join(lines)
+    assert text.startswith("```mermaid") and "xychart-beta" in text
+    bar = next(line for line in lines if line.strip().startswith("bar"))
+    assert bar.strip() == "bar [10.5, 30.5, 50.5, 70.5, 90.5]"  # mean predicted per bin
+    assert "blue: mean predicted; orange: perfect" in text
+
+
+def test_a_bad_base_ref_exits_2_naming_it(tmp_path):
+    run(["git", "init", "-q"], tmp_path)
+    (tmp_path / "x.txt").write_text("x")
+    git_commit(tmp_path, "first")
+    result = make_report(tmp_path, "no-such-branch")
+    assert result.returncode == 2
+    assert "--base 'no-such-branch': not a commit in this repository" in result.stderr
+    assert result.stdout == ""
+
+
+# ------------------------------------------------------------------ the local proof
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory, raw_params):
+    """main: an empty first commit, then the pipeline run and committed;
+    branch: one train param changed and re-run."""
+    repo = tmp_path_factory.mktemp("history")
+    for name in ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvcignore", ".gitignore"):
+        shutil.copy2(ROOT / name, repo / name)
+    for name in ("src", "stages"):
+        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+    raw = set_key(raw_params, "generate.reference.rows", 3000)
+    raw = set_key(raw, "generate.current.rows", 1000)
+    raw = set_key(raw, "train.xgboost.n_trials", 2)
+    raw = set_key(raw, "train.xgboost.max_estimators", 60)
+    raw = set_key(raw, "train.xgboost.early_stopping_rounds", 5)
+    raw = small_optimize(raw)
+    write_params(repo, raw)
+    run(["git", "init", "-q", "-b", "main"], repo)
+    run(["dvc", "init", "-q"], repo)
+    git_commit(repo, "pipeline, not yet run")
+    run(["dvc", "repro"], repo, timeout=900)
+    git_commit(repo, "results")
+
+    # CI restores .dvc/cache into a fresh checkout: nothing must re-run.
+    shutil.rmtree(repo / "data")
+    run(["dvc", "checkout"], repo)
+    restored = run(["dvc", "repro"], repo)
+
+    run(["git", "checkout", "-q", "-b", "branch"], repo)
+    write_params(repo, set_key(raw, "train.validation_fraction", 0.25))
+    branch_run = run(["dvc", "repro"], repo, timeout=900)
+    git_commit(repo, "validation fraction 0.25")
+    return repo, restored.stdout, branch_run.stdout
+
+
+def test_restored_cache_reruns_nothing(history):
+    _, restored, _ = history
+    assert "Running stage" not in restored
+
+
+def test_branch_reruns_only_what_the_param_feeds(history):
+    _, _, branch_run = history
+    for stage in ("generate", "check", "prepare"):
+        assert f"Running stage '{stage}'" not in branch_run
+    for stage in ("train@strength_mpa-xgboost", "evaluate"):
+        assert f"Running stage '{stage}'" in branch_run
+
+
+def test_report_shows_the_param_the_changed_metrics_and_the_cached_stages(history):
+    repo, _, _ = history
+    result = make_report(repo, "main")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "| `train.validation_fraction` | 0.2 | 0.25 |" in text
+    assert "- not re-run (unchanged, outputs from the cache): generate, check, prepare" in text
+    assert "evaluate" in text.split("- re-run (inputs changed): ")[1].split("\n")[0]
+
+    rows = {
+        line.split(" | ")[0].strip("| `"): line
+        for line in text.splitlines()
+        if line.startswith("| `")
+    }
+    changed = rows["strength_mpa.models.xgboost.rmse"].rstrip(" |").split(" | ")
+    assert changed[1] != changed[2] and changed[3] not in ("", "0")
+    assert "%" in changed[3]  # the delta with its percentage
+    unchanged = rows["co2_kg_m3.models.linear.rmse"].rstrip(" |").split(" | ")
+    assert unchanged[1] == unchanged[2] and unchanged[3] == "0"  # final fit on all rows
+    assert "## Optimizer benchmark" in text and "| differential_evolution |" in text
+    assert text.count("```mermaid") >= 4  # two targets, convergence, Pareto sweep
+
+
+def test_report_against_itself_says_nothing_changed(history):
+    repo, _, _ = history
+    text = make_report(repo, "HEAD").stdout
+    assert "No params changed against the base." in text
+    assert "- re-run (inputs changed): none" in text
+
+
+def test_report_against_a_base_without_metrics_says_so_and_exits_0(history):
+    repo, _, _ = history
+    result = make_report(repo, "main~1")
+    assert result.returncode == 0, result.stderr
+    assert "has no `metrics/evaluate.json`: every value is new." in result.stdout
+    assert "- new against the base (not in its dvc.lock): generate" in result.stdout
+
+
+def test_report_writes_the_out_file_whole(history, tmp_path):
+    repo, _, _ = history
+    out = tmp_path / "report.md"
+    run([sys.executable, "-m", "co2mix.report", "--base", "main", "--out", str(out)], repo)
+    assert out.read_text().startswith("# co2mix report: ")
+    assert not list(tmp_path.glob(".report.md.tmp"))
+
+
+# ------------------------------------------------------------------ workflows
+
+
+WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+
+
+def test_workflows_exist_and_validate_against_the_github_schema():
+    assert [w.name for w in WORKFLOWS] == ["report.yml", "tests.yml"]
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_audit_has_no_findings():
+    tool = Path(sys.executable).parent / "zizmor"
+    result = subprocess.run(
+        [str(tool), "--offline", "--persona", "pedantic", ".github/workflows"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_report_workflow_is_least_privilege_and_never_pull_request_target():
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github/workflows/report.yml").read_text())
+    triggers = flow[True]  # YAML 1.1 reads the key "on" as True
+    assert list(triggers) == ["pull_request"]
+    assert flow["permissions"] == {}
+    job = flow["jobs"]["report"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    steps = {s.get("name") or s.get("uses"): s for s in job["steps"]}
+    assert steps["actions/checkout@v4"]["with"]["fetch-depth"] == 0
+    assert "--watermark-title" in steps["Post the report"]["run"]
+    assert "GITHUB_STEP_SUMMARY" in steps["Post the report"]["run"]
