@@ -18,6 +18,7 @@ PLOTS = Path("metrics/plots")
 def main() -> None:
     start = time.perf_counter()
     params = load_params()
+    params.check_optimize()
     train = read_parquet(TRAIN, stage_hint="prepare")
     test = read_parquet(TEST, stage_hint="prepare")
     surrogates = build_surrogates(params, load_pipelines(params, MODELS), train, test)

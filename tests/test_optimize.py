@@ -250,3 +250,12 @@ def test_monotone_refit_makes_strength_fall_with_water(train):
     grid["water"] = np.linspace(train["water"].min(), train["water"].max(), 50)
     assert (np.diff(refit.predict(grid)) <= 1e-9).all()
     assert refit.named_steps["model"].get_params()["monotone_constraints"] == (1, 0, 0, -1, 0)
+
+
+def test_surrogates_must_be_trained_models_or_remedies_checked_by_optimize_only(raw_params):
+    from co2mix.params import ParamsError, parse_params
+
+    params = parse_params(set_key(raw_params, "train.models", ["linear"]))  # other stages run
+    with pytest.raises(ParamsError, match=r"optimize\.surrogates \['poly2', 'xgboost'\]"):
+        params.check_optimize()
+    parse_params(raw_params).check_optimize()

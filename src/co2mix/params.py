@@ -362,10 +362,18 @@ class Params(_Strict):
             clash = sorted(set(features) & special)
             if clash:
                 raise ValueError(f"train.features.{target} {clash} are id, time or targets")
-        self._check_optimize()
         return self
 
-    def _check_optimize(self) -> None:
+    def check_optimize(self) -> None:
+        """Cross-section rules of ``optimize``, checked by the optimize stage only: a
+        surrogate that names a model not in ``train.models`` must not stop the other stages
+        (``dvc exp run -S train.models=[linear]`` still trains)."""
+        try:
+            self._optimize_rules()
+        except ValueError as exc:
+            raise ParamsError(f"params.yaml: {exc}") from None
+
+    def _optimize_rules(self) -> None:
         known = [*self.train.models, *REMEDY_SURROGATES]
         unknown = [s for s in self.optimize.surrogates if s not in known]
         if unknown:

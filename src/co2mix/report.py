@@ -351,7 +351,7 @@ def convergence(path: Path, points: int = 12) -> list[str]:
     step = max(len(frame) // points, 1)
     frame = pd.concat([frame.iloc[::step], frame.iloc[[-1]]]).drop_duplicates("evaluations")
     return _mermaid(
-        "Optimizer convergence: best feasible predicted CO2 (median over seeds)",
+        "Optimizer convergence: best feasible predicted CO2 (median over seeds that found one)",
         "evaluations",
         list(frame["evaluations"]),
         "kg CO2e / m3",

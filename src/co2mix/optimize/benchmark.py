@@ -299,8 +299,10 @@ class Benchmark:
         frame = pd.DataFrame({"evaluations": checkpoints.round().astype(int)})
         for optimizer, optimizer_runs in runs.items():
             curves = np.vstack([r.recorder.best_at(checkpoints) for r in optimizer_runs])
-            with np.errstate(all="ignore"):
-                median = np.where(np.isnan(curves).any(axis=0), np.nan, np.median(curves, axis=0))
+            found = ~np.isnan(curves)
+            median = np.full(len(checkpoints), np.nan)  # over the seeds that found a mix
+            for i in np.flatnonzero(found.any(axis=0)):
+                median[i] = np.median(curves[found[:, i], i])
             frame[optimizer] = np.round(median, 3)
         return frame
 
