@@ -98,6 +98,19 @@ def write_params(project: Path, raw: dict[str, Any]) -> None:
     (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
+def small_pipeline(raw: dict[str, Any]) -> dict[str, Any]:
+    """Params for a whole `dvc repro` in a test: small batches, a short search, small budgets."""
+    for key, value in {
+        "generate.reference.rows": 3000,
+        "generate.current.rows": 1000,
+        "train.xgboost.n_trials": 2,
+        "train.xgboost.max_estimators": 60,
+        "train.xgboost.early_stopping_rounds": 5,
+    }.items():
+        raw = set_key(raw, key, value)
+    return small_optimize(raw)
+
+
 def small_optimize(raw: dict[str, Any]) -> dict[str, Any]:
     """Optimize params with budgets small enough for a test (seconds, not minutes)."""
     for key, value in {
@@ -109,3 +122,23 @@ def small_optimize(raw: dict[str, Any]) -> dict[str, Any]:
     }.items():
         raw = set_key(raw, key, value)
     return raw
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory, raw_params) -> tuple[Path, dict[str, Any]]:
+    """A small project (git and DVC initialised) whose pipeline ran once. Read-only:
+    tests that change it take a :func:`reproduced_copy`."""
+    project = copy_project(tmp_path_factory.mktemp("reproduced"))
+    raw = small_pipeline(raw_params)
+    write_params(project, raw)
+    run(["git", "init", "-q", "-b", "main"], project)
+    run(["dvc", "init", "-q"], project)
+    run(["dvc", "repro"], project, timeout=900)
+    return project, raw
+
+
+@pytest.fixture
+def reproduced_copy(reproduced, tmp_path) -> tuple[Path, dict[str, Any]]:
+    """A private copy of :func:`reproduced`, DVC cache included: one full run saved per test."""
+    source, raw = reproduced
+    return shutil.copytree(source, tmp_path / "project", symlinks=True), raw

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from co2mix import report
-from tests.conftest import ROOT, run, set_key, small_optimize, write_params
+from tests.conftest import ROOT, run, set_key, write_params
 
 
-def git_commit(repo: Path, message: str) -> None:
-    run(["git", "add", "-A"], repo)
+def git_commit(repo: Path, message: str, *pathspec: str) -> None:
+    run(["git", "add", "-A", *pathspec], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message], repo)
 
 
@@ -47,6 +47,17 @@ def test_predicted_vs_actual_is_a_mermaid_chart_with_a_legend(tmp_path):
     assert "blue: mean predicted; orange: perfect" in text
 
 
+def test_a_metrics_file_missing_on_either_side_is_named():
+    diff = {
+        "metrics/optimize.json": {"feasible": {"old": True, "new": None}},
+        "metrics/check.json": {"drift_detected": {"old": None, "new": False}},
+    }
+    text = "\n".join(report.metrics_section(diff, Path("."), "abcdef0123"))
+    assert "This branch has no `metrics/optimize.json` (not reproduced?" in text
+    assert "The base (abcdef01) has no `metrics/check.json`: every value is new." in text
+    assert "| `feasible` | true | — | removed |" in text
+
+
 def test_a_bad_base_ref_exits_2_naming_it(tmp_path):
     run(["git", "init", "-q"], tmp_path)
     (tmp_path / "x.txt").write_text("x")
@@ -61,25 +72,12 @@ def test_a_bad_base_ref_exits_2_naming_it(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory, raw_params):
-    """main: an empty first commit, then the pipeline run and committed;
+def history(tmp_path_factory, reproduced):
+    """main: the pipeline committed without results, then with them;
     branch: one train param changed and re-run."""
-    repo = tmp_path_factory.mktemp("history")
-    for name in ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvcignore", ".gitignore"):
-        shutil.copy2(ROOT / name, repo / name)
-    for name in ("src", "stages"):
-        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-    raw = set_key(raw_params, "generate.reference.rows", 3000)
-    raw = set_key(raw, "generate.current.rows", 1000)
-    raw = set_key(raw, "train.xgboost.n_trials", 2)
-    raw = set_key(raw, "train.xgboost.max_estimators", 60)
-    raw = set_key(raw, "train.xgboost.early_stopping_rounds", 5)
-    raw = small_optimize(raw)
-    write_params(repo, raw)
-    run(["git", "init", "-q", "-b", "main"], repo)
-    run(["dvc", "init", "-q"], repo)
-    git_commit(repo, "pipeline, not yet run")
-    run(["dvc", "repro"], repo, timeout=900)
+    source, raw = reproduced
+    repo = shutil.copytree(source, tmp_path_factory.mktemp("history") / "repo", symlinks=True)
+    git_commit(repo, "pipeline without results", "--", ".", ":!dvc.lock", ":!metrics")
     git_commit(repo, "results")
 
     # CI restores .dvc/cache into a fresh checkout: nothing must re-run.
@@ -189,7 +187,8 @@ def test_report_workflow_is_least_privilege_and_never_pull_request_target():
 
     flow = yaml.safe_load((ROOT / ".github/workflows/report.yml").read_text())
     triggers = flow[True]  # YAML 1.1 reads the key "on" as True
-    assert list(triggers) == ["pull_request"]
+    assert "pull_request" in triggers and "pull_request_target" not in triggers
+    assert triggers["push"] == {"branches": ["main"]}  # fills the cache PRs restore
     assert flow["permissions"] == {}
     job = flow["jobs"]["report"]
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}

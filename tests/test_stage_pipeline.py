@@ -6,19 +6,14 @@ import json
 
 import pytest
 
-from tests.conftest import run, set_key, small_optimize, write_params
+from tests.conftest import run, set_key, small_pipeline, write_params
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def small_project(project, raw_params):
-    raw = set_key(raw_params, "generate.reference.rows", 3000)
-    raw = set_key(raw, "generate.current.rows", 1000)
-    raw = set_key(raw, "train.xgboost.n_trials", 2)
-    raw = set_key(raw, "train.xgboost.max_estimators", 60)
-    raw = set_key(raw, "train.xgboost.early_stopping_rounds", 5)
-    raw = small_optimize(raw)
+    raw = small_pipeline(raw_params)
     write_params(project, raw)
     run(["git", "init", "-q"], project)
     run(["dvc", "init", "-q"], project)
@@ -46,9 +41,8 @@ def test_on_fail_stop_halts_before_prepare_and_warn_lets_it_run(small_project):
     assert (project / "data/prepared/train.parquet").exists()
 
 
-def test_forced_rerun_reproduces_every_output_byte_for_byte(small_project):
-    project, _ = small_project
-    run(["dvc", "repro"], project)
+def test_forced_rerun_reproduces_every_output_byte_for_byte(reproduced_copy):
+    project, _ = reproduced_copy
     lock = (project / "dvc.lock").read_text()
     metrics = {p.name: p.read_text() for p in (project / "metrics").glob("*.json")}
     assert set(metrics) == {
@@ -66,9 +60,8 @@ def test_forced_rerun_reproduces_every_output_byte_for_byte(small_project):
     assert {p.name: p.read_text() for p in (project / "metrics").glob("*.json")} == metrics
 
 
-def test_a_threshold_change_reruns_check_but_not_prepare(small_project):
-    project, raw = small_project
-    run(["dvc", "repro"], project)
+def test_a_threshold_change_reruns_check_but_not_prepare(reproduced_copy):
+    project, raw = reproduced_copy
     write_params(project, set_key(raw, "check.thresholds.feature_drift", 0.2))
     again = run(["dvc", "repro"], project)
     assert "Running stage 'check'" in again.stdout
@@ -100,10 +93,8 @@ def test_check_and_prepare_refuse_bad_input_naming_it(project, raw_params):
     assert not (project / "data/prepared").exists()
 
 
-def test_changing_xgboost_trials_reruns_only_the_xgboost_cells_and_evaluate(small_project):
-    project, fast = small_project
-    first = run(["dvc", "repro"], project)
-    assert "Running stage 'train@strength_mpa-poly2'" in first.stdout
+def test_changing_xgboost_trials_reruns_only_the_xgboost_cells_and_evaluate(reproduced_copy):
+    project, fast = reproduced_copy
     evaluation = json.loads((project / "metrics/evaluate.json").read_text())
     assert set(evaluation) == {"co2_kg_m3", "strength_mpa"}
     assert (project / "data/champions/strength_mpa.joblib").exists()

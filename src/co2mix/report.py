@@ -108,6 +108,10 @@ def fmt(value: Any) -> str:
 
 def delta(old: Any, new: Any) -> str:
     numbers = (int, float)
+    if old is None and new is not None:
+        return "new"
+    if new is None and old is not None:
+        return "removed"
     if isinstance(old, bool) or isinstance(new, bool):
         return "changed" if old != new else ""
     if isinstance(old, numbers) and isinstance(new, numbers):
@@ -116,10 +120,6 @@ def delta(old: Any, new: Any) -> str:
             return "0"
         pct = f" ({100 * diff / abs(old):+.1f} %)" if old else ""
         return f"{diff:+.4g}{pct}"
-    if old is None and new is not None:
-        return "new"
-    if new is None and old is not None:
-        return "removed"
     return ""
 
 
@@ -162,6 +162,7 @@ def metrics_section(diff: dict[str, Any], root: Path, base_sha: str) -> list[str
     for path in sorted(diff):
         values = diff[path]
         base_missing = all(v.get("old") is None for v in values.values())
+        branch_missing = all(v.get("new") is None for v in values.values())
         key_rows, other_rows = [], []
         for metric, v in sorted(values.items()):
             old, new = v.get("old"), v.get("new")
@@ -175,6 +176,9 @@ def metrics_section(diff: dict[str, Any], root: Path, base_sha: str) -> list[str
         if base_missing:
             lines.append("")
             lines.append(f"The base ({base_sha[:8]}) has no `{path}`: every value is new.")
+        if branch_missing:
+            lines.append("")
+            lines.append(f"This branch has no `{path}` (not reproduced? run `dvc repro`).")
         header = ["metric", "base", "this branch", "delta"]
         if key_rows:
             lines += ["", *table(header, key_rows)]
