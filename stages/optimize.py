@@ -26,6 +26,7 @@ def main() -> None:
 
     with staged_outputs() as out:
         out.json(outcome.metrics, "metrics/optimize.json")
+        out.json(outcome.runs, "data/optimize/runs.json")
         out.text(outcome.convergence.to_csv(index=False), PLOTS / "convergence.csv")
         out.text(outcome.pareto.to_csv(index=False), PLOTS / "pareto.csv")
     # Wall-clock seconds change every run: printed and kept beside the data, never in metrics/.

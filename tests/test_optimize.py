@@ -166,6 +166,9 @@ def test_every_optimizer_is_reported_with_its_evaluations(outcome, params):
     for name in ("differential_evolution", "random_search"):
         assert optimizers[name]["evaluations"] == params.optimize.budget
     assert list(outcome.convergence.columns) == ["evaluations", *params.optimize.optimizers]
+    recorded = [r for r in outcome.runs if r["benchmark"] == "optimizers"]
+    assert {r["optimizer"] for r in recorded} == set(params.optimize.optimizers)
+    assert all(set(r["mix"]) >= set(DECISION_VARIABLES) for r in recorded if r["feasible"])
 
 
 def test_an_optimistic_surrogate_is_caught_by_the_truth_check(outcome):

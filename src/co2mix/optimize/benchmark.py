@@ -52,6 +52,7 @@ class Outcome:
     convergence: pd.DataFrame
     pareto: pd.DataFrame
     seconds: dict[str, float]
+    runs: list[dict[str, Any]] = field(default_factory=list)  # every run's proposal
 
 
 class Benchmark:
@@ -204,7 +205,18 @@ class Benchmark:
                 f"{opt.surrogate!r} (strength >= {target + margin:g} MPa predicted, limits, "
                 f"data support) in {opt.budget} evaluations"
             )
-        return Outcome(metrics, self._convergence(optimizer_runs), pareto, self.seconds)
+        runs = [
+            {"benchmark": "optimizers", "surrogate": opt.surrogate, "variant": "configured"}
+            | self._record(run)
+            for group in optimizer_runs.values()
+            for run in group
+        ] + [
+            {"benchmark": "surrogates", "surrogate": name, "variant": variant} | self._record(run)
+            for name, variants in surrogate_runs.items()
+            for variant, group in variants.items()
+            for run in group
+        ]
+        return Outcome(metrics, self._convergence(optimizer_runs), pareto, self.seconds, runs)
 
     def _surrogate_comparison(
         self, target: float, optimum: dict, optimum_unsupported: dict
@@ -261,6 +273,16 @@ class Benchmark:
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ summaries
+
+    @classmethod
+    def _record(cls, run: Run) -> dict[str, Any]:
+        """One run for ``data/optimize/runs.json``: what it proposed and what that truly is."""
+        return {
+            "optimizer": run.optimizer,
+            "seed": run.seed,
+            "evaluations": run.recorder.evaluations,
+            "model_calls": run.recorder.calls,
+        } | cls._rounded(run.check)
 
     @staticmethod
     def _rounded(check: dict[str, Any]) -> dict[str, Any]:
