@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from co2mix.optimize.benchmark import Benchmark, run_benchmark
-from co2mix.optimize.problem import DataSupport, Problem, mix_frame, truth_predictor
+from co2mix.optimize.problem import DataSupport, Problem, mix_frame, true_values
 from co2mix.optimize.solvers import Recorder, run_differential_evolution
 from co2mix.optimize.surrogates import Surrogate, monotone_refit
 from co2mix.params import DECISION_VARIABLES
@@ -34,12 +34,11 @@ def train(params):
     return generate(small).reference.dropna(subset=list(DECISION_VARIABLES))
 
 
-def truth_surrogate(params, name="truth", strength_bias=0.0) -> Surrogate:
+def truth_surrogate(name="truth", strength_bias=0.0) -> Surrogate:
     """The plant itself as a surrogate, optionally over-optimistic about strength."""
-    base = truth_predictor(params)
 
     def predict(frame):
-        co2, strength = base(frame)
+        co2, strength = true_values(frame)
         return co2, strength + strength_bias
 
     return Surrogate(name, predict, strength_rmse=2.5)
@@ -78,9 +77,8 @@ def test_limits_flag_high_water_binder_and_too_much_fly_ash(params):
 
 
 def test_strength_shortfall_is_a_violation(params):
-    truth = truth_predictor(params)
-    _, ok = Problem(params, 39.0, None).score(REFERENCE_X, truth)
-    _, short = Problem(params, 45.0, None).score(REFERENCE_X, truth)
+    _, ok = Problem(params, 39.0, None).score(REFERENCE_X, true_values)
+    _, short = Problem(params, 45.0, None).score(REFERENCE_X, true_values)
     assert ok[0] == 0.0 and short[0] > 0.0
 
 
@@ -116,10 +114,9 @@ def test_recorder_counts_points_and_keeps_only_feasible_mixes_within_budget():
 
 def test_vectorized_de_is_deterministic_and_calls_once_per_generation(params):
     problem = Problem(params, 35.0, None)
-    truth = truth_predictor(params)
     runs = []
     for _ in range(2):
-        rec = Recorder(lambda x: problem.score(x, truth), budget=600)
+        rec = Recorder(lambda x: problem.score(x, true_values), budget=600)
         run_differential_evolution(rec, problem.bounds, seed=3, popsize=5)
         runs.append(rec)
     assert np.array_equal(runs[0].best_x, runs[1].best_x)
@@ -133,8 +130,8 @@ def test_vectorized_de_is_deterministic_and_calls_once_per_generation(params):
 @pytest.fixture(scope="module")
 def outcome(params, train):
     surrogates = {
-        "linear": truth_surrogate(params, "linear"),
-        "poly2": truth_surrogate(params, "poly2", strength_bias=4.0),
+        "linear": truth_surrogate("linear"),
+        "poly2": truth_surrogate("poly2", strength_bias=4.0),
     }
     p = params.model_copy(
         update={
@@ -203,7 +200,7 @@ def test_pareto_sweep_costs_more_co2_for_more_strength(outcome, params):
 
 
 def test_the_benchmark_is_deterministic(params, train):
-    surrogates = {"poly2": truth_surrogate(params, "poly2")}
+    surrogates = {"poly2": truth_surrogate("poly2")}
     p = params.model_copy(
         update={
             "optimize": params.optimize.model_copy(
@@ -227,7 +224,7 @@ def test_infeasible_setups_say_why_and_report_feasible_false(raw_params, train, 
     params = with_optimize(
         raw_params, **{key: value, "surrogates": ["poly2"], "pareto_targets_mpa": [35.0]}
     )
-    outcome = Benchmark(params, {"poly2": truth_surrogate(params, "poly2")}, train).run()
+    outcome = Benchmark(params, {"poly2": truth_surrogate("poly2")}, train).run()
     assert outcome.metrics["feasible"] is False
     assert reason in outcome.metrics["reason"]
     assert "answer" not in outcome.metrics

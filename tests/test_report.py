@@ -52,7 +52,7 @@ def test_a_metrics_file_missing_on_either_side_is_named():
         "metrics/optimize.json": {"feasible": {"old": True, "new": None}},
         "metrics/check.json": {"drift_detected": {"old": None, "new": False}},
     }
-    text = "\n".join(report.metrics_section(diff, Path("."), "abcdef0123"))
+    text = "\n".join(report.metrics_section(diff, "abcdef0123"))
     assert "This branch has no `metrics/optimize.json` (not reproduced?" in text
     assert "The base (abcdef01) has no `metrics/check.json`: every value is new." in text
     assert "| `feasible` | true | — | removed |" in text

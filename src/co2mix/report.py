@@ -155,7 +155,7 @@ def _is_key(path: str, metric: str) -> bool:
     return False
 
 
-def metrics_section(diff: dict[str, Any], root: Path, base_sha: str) -> list[str]:
+def metrics_section(diff: dict[str, Any], base_sha: str) -> list[str]:
     lines = ["## Metrics", ""]
     if not diff:
         return [*lines, "No metrics files found (run `dvc repro`).", ""]
@@ -418,7 +418,7 @@ def build_report(base: str, root: Path = Path(".")) -> str:
             read_current(root, "metrics/check.json"),
         ),
         *optimizer_section(read_current(root, "metrics/optimize.json")),
-        *metrics_section(metrics, root, sha),
+        *metrics_section(metrics, sha),
         *plots_section(root, list(evaluate_now or {})),
     ]
     return "\n".join(lines).rstrip() + "\n"

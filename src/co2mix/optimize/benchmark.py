@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame, truth_predictor
+from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame, true_values
 from co2mix.optimize.solvers import SOLVERS, Recorder, run_differential_evolution
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.params import DECISION_VARIABLES, Params
@@ -90,9 +90,7 @@ class Benchmark:
 
     def solve_truth(self, problem: Problem, seed: int) -> Run:
         """Large populations: the physics is cheap per call, so spend the budget on breadth."""
-        recorder = Recorder(
-            lambda x: problem.score(x, truth_predictor(self.params)), self.opt.truth_budget
-        )
+        recorder = Recorder(lambda x: problem.score(x, true_values), self.opt.truth_budget)
         start = time.perf_counter()
         run_differential_evolution(recorder, problem.bounds, seed, TRUTH_POPSIZE, self.starts)
         return Run("differential_evolution", seed, recorder, time.perf_counter() - start)

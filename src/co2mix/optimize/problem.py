@@ -147,10 +147,6 @@ class Problem:
         return np.asarray(co2, dtype=float), violation
 
 
-def truth_predictor(params: Params) -> Predictor:
-    """The plant itself as a "model": noise-free CO2 and strength from the simulator."""
-
-    def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        return frame["co2_kg_m3"].to_numpy(), frame["strength_mpa"].to_numpy()
-
-    return predict
+def true_values(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The plant itself as a predictor: the noise-free CO2 and strength ``mix_frame`` computed."""
+    return frame["co2_kg_m3"].to_numpy(), frame["strength_mpa"].to_numpy()
