@@ -3,11 +3,9 @@
 import shutil
 from pathlib import Path
 
-import joblib
-
-from co2mix.cli import InputError, run_stage
+from co2mix.cli import run_stage
 from co2mix.evaluate import evaluate_target
-from co2mix.io import model_path, read_json, read_parquet, staged_outputs
+from co2mix.io import load_model, model_path, read_json, read_parquet, staged_outputs
 from co2mix.params import load_params, require_columns
 from co2mix.train import fit_spec
 
@@ -25,12 +23,7 @@ def main() -> None:
     for target in params.data.targets:
         spec = fit_spec(params, target, params.train.models[0])
         require_columns(f"train.features.{target}", spec.features, list(test.columns), str(TEST))
-        pipelines = {}
-        for model in params.train.models:
-            path = model_path(MODELS, target, model)
-            if not path.exists():
-                raise InputError(f"{path}: model not found (run: dvc repro train)")
-            pipelines[model] = joblib.load(path)
+        pipelines = {m: load_model(MODELS, target, m) for m in params.train.models}
         results[target] = evaluate_target(
             target,
             pipelines,

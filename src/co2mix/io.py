@@ -59,6 +59,16 @@ def model_path(models_dir: str | Path, target: str, model: str) -> Path:
     return Path(models_dir) / target / model / "model.joblib"
 
 
+def load_model(models_dir: str | Path, target: str, model: str) -> Any:
+    """A trained pipeline; a missing one is an :class:`InputError` naming it."""
+    import joblib
+
+    path = model_path(models_dir, target, model)
+    if not path.exists():
+        raise InputError(f"{path}: model not found (run: dvc repro train)")
+    return joblib.load(path)
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON input, or None when the file does not exist."""
     path = Path(path)

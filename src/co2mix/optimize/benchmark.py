@@ -17,13 +17,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame, true_values
-from co2mix.optimize.solvers import SOLVERS, Recorder, run_differential_evolution
+from co2mix.optimize.solvers import SOLVERS, Recorder
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.params import DECISION_VARIABLES, Params
 from co2mix.simulate.truth import REFERENCE_MIX
 
 VARIANTS = ("configured", "without_support", "with_margin")
 CHECKPOINTS = 30  # points of the convergence curve
+PLANT = Surrogate("plant", true_values, strength_rmse=0.0)  # the physics, for the true optimum
 TRUTH_POPSIZE = 20  # x 6 variables: 120 mixes per generation of the true-optimum search
 
 
@@ -62,6 +63,7 @@ class Benchmark:
         self.surrogates = surrogates
         self.support = DataSupport.fit(train, params) if self.opt.support.enabled else None
         self.starts = self._starts(train)
+        self._solved: dict[tuple, tuple[Recorder, float]] = {}  # see solve()
         self.seconds: dict[str, float] = {}
         reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DECISION_VARIABLES]]), params)
         self.reference = {
@@ -81,19 +83,41 @@ class Benchmark:
         return Problem(self.params, target + margin, self.support if support else None)
 
     def solve(
-        self, problem: Problem, predict: Predictor, optimizer: str, seed: int, budget: int
+        self,
+        problem: Problem,
+        surrogate: Surrogate,
+        optimizer: str,
+        seed: int,
+        budget: int | None = None,
+        popsize: int | None = None,
     ) -> Run:
-        recorder = Recorder(lambda x: problem.score(x, predict), budget)
-        start = time.perf_counter()
-        SOLVERS[optimizer](recorder, problem.bounds, seed, self.opt.popsize, self.starts)
-        return Run(optimizer, seed, recorder, time.perf_counter() - start)
+        """One optimizer run (``optimize.budget`` and ``.popsize`` unless given). The same run
+        is asked for more than once (the answer's DE runs are also the surrogate comparison's
+        and a Pareto point): it is computed once, and each caller gets its own :class:`Run`
+        for its own truth check."""
+        budget, popsize = budget or self.opt.budget, popsize or self.opt.popsize
+        key = (
+            surrogate.name,
+            optimizer,
+            seed,
+            budget,
+            popsize,
+            problem.strength_required_mpa,
+            problem.support is not None,
+        )
+        if key not in self._solved:
+            recorder = Recorder(lambda x: problem.score(x, surrogate.predict), budget)
+            start = time.perf_counter()
+            SOLVERS[optimizer](recorder, problem.bounds, seed, popsize, self.starts)
+            self._solved[key] = (recorder, time.perf_counter() - start)
+        recorder, seconds = self._solved[key]
+        return Run(optimizer, seed, recorder, seconds)
 
     def solve_truth(self, problem: Problem, seed: int) -> Run:
         """Large populations: the physics is cheap per call, so spend the budget on breadth."""
-        recorder = Recorder(lambda x: problem.score(x, true_values), self.opt.truth_budget)
-        start = time.perf_counter()
-        run_differential_evolution(recorder, problem.bounds, seed, TRUTH_POPSIZE, self.starts)
-        return Run("differential_evolution", seed, recorder, time.perf_counter() - start)
+        return self.solve(
+            problem, PLANT, "differential_evolution", seed, self.opt.truth_budget, TRUTH_POPSIZE
+        )
 
     def true_optimum(
         self, target: float, support: bool = True, seeds: tuple[int, ...] = (0, 1)
@@ -162,9 +186,7 @@ class Benchmark:
         jobs = [(o, s) for o in opt.optimizers for s in self.seeds_for(o)]
         optimizer_runs: dict[str, list[Run]] = {}
         for optimizer, seed in tqdm(jobs, desc=f"optimize: optimizers on {answer.name}"):
-            run = self.solve(
-                self.problem(target, margin), answer.predict, optimizer, seed, opt.budget
-            )
+            run = self.solve(self.problem(target, margin), answer, optimizer, seed)
             self.truth_check(run, answer.predict, target, optimum)
             optimizer_runs.setdefault(optimizer, []).append(run)
         for optimizer, runs in optimizer_runs.items():
@@ -237,7 +259,7 @@ class Benchmark:
             }[variant]
             supported = variant != "without_support"
             problem = self.problem(target, k * surrogate.strength_rmse, support=supported)
-            run = self.solve(problem, surrogate.predict, "differential_evolution", seed, opt.budget)
+            run = self.solve(problem, surrogate, "differential_evolution", seed)
             reference_optimum = optimum if supported else optimum_unsupported
             self.truth_check(run, surrogate.predict, target, reference_optimum)
             results.setdefault(name, {}).setdefault(variant, []).append(run)
@@ -250,11 +272,7 @@ class Benchmark:
         for target in tqdm(self.opt.pareto_targets_mpa, desc="optimize: strength sweep"):
             optimum = self.true_optimum(target, seeds=(0,))
             run = self.solve(
-                self.problem(target, margin),
-                answer.predict,
-                "differential_evolution",
-                self.opt.seeds[0],
-                self.opt.budget,
+                self.problem(target, margin), answer, "differential_evolution", self.opt.seeds[0]
             )
             self.truth_check(run, answer.predict, target, optimum)
             check = run.check

@@ -24,22 +24,19 @@ Predictor = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
 
 def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
     """Candidates (n x 6 masses) as a frame with every feature the models and truth need:
-    fine aggregate, the process values of the fixed context, true CO2 and strength."""
+    the simulator's :func:`~co2mix.simulate.truth.evaluate_mix` under the fixed context,
+    plus the cement supplier the strength models take as a category."""
     x = np.atleast_2d(np.asarray(x, dtype=float))
     context = params.optimize.context
     gen = params.generate
-    n = len(x)
-    cols: dict[str, np.ndarray] = {v: x[:, i] for i, v in enumerate(DECISION_VARIABLES)}
-    for key in ("ambient_temp_c", "transport_km", "age_days", "mixing_time_s", "drum_rpm"):
-        cols[key] = np.full(n, float(getattr(context, key)))
-    cols["strength_factor"] = np.full(n, gen.suppliers[context.cement_supplier].strength_factor)
-    cols["fine_agg"] = truth.fine_agg_kg(cols)
-    cols["curing_temp_c"] = truth.curing_temp_c(cols["ambient_temp_c"], gen.process)
-    cols["mixing_energy_kwh"] = truth.mixing_energy_kwh(cols)
-    cols["heating_energy_kwh"] = truth.heating_energy_kwh(cols, gen.process)
-    cols["co2_kg_m3"] = truth.co2_kg_m3(cols, gen.emission_factors, gen.process)
-    cols["strength_mpa"] = truth.strength_mpa(cols, gen.strength)
-    frame = pd.DataFrame(cols)
+    frame = truth.evaluate_mix(
+        {v: x[:, i] for i, v in enumerate(DECISION_VARIABLES)},
+        context.model_dump(exclude={"cement_supplier"})
+        | {"strength_factor": gen.suppliers[context.cement_supplier].strength_factor},
+        gen.emission_factors,
+        gen.strength,
+        gen.process,
+    )
     frame["cement_supplier"] = context.cement_supplier
     return frame
 

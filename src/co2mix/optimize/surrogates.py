@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -20,7 +19,7 @@ from sklearn.metrics import root_mean_squared_error
 from sklearn.pipeline import Pipeline
 
 from co2mix.cli import InputError
-from co2mix.io import model_path
+from co2mix.io import load_model
 from co2mix.optimize.problem import Predictor
 from co2mix.params import Params
 
@@ -40,11 +39,7 @@ def load_pipelines(params: Params, models_dir: Path) -> dict[str, dict[str, Pipe
     for target in (CO2, STRENGTH):
         if target not in params.data.targets:
             raise InputError(f"params.yaml: optimize needs target {target!r} in data.targets")
-        for model in params.train.models:
-            path = model_path(models_dir, target, model)
-            if not path.exists():
-                raise InputError(f"{path}: model not found (run: dvc repro train)")
-            pipelines.setdefault(target, {})[model] = joblib.load(path)
+        pipelines[target] = {m: load_model(models_dir, target, m) for m in params.train.models}
     return pipelines
 
 
@@ -62,18 +57,16 @@ def monotone_refit(
     return refit.fit(train[features], train[target])
 
 
-def _pair(co2: Pipeline, strength: Pipeline) -> Predictor:
-    def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        return co2.predict(_inputs(co2, frame)), strength.predict(_inputs(strength, frame))
-
-    return predict
-
-
 def _inputs(pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(pipeline.named_steps["prep"].feature_names_in_)]
 
 
-def _ensemble(co2: list[Pipeline], strength: list[Pipeline], penalty_std: float) -> Predictor:
+def _predictor(
+    co2: list[Pipeline], strength: list[Pipeline], penalty_std: float = 0.0
+) -> Predictor:
+    """Mean CO2 of ``co2``; mean strength of ``strength`` minus ``penalty_std`` x their
+    spread. One model per target is the plain surrogate (spread 0)."""
+
     def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         co2_all = np.stack([p.predict(_inputs(p, frame)) for p in co2])
         strength_all = np.stack([p.predict(_inputs(p, frame)) for p in strength])
@@ -95,7 +88,7 @@ def build_surrogates(
     built: dict[str, Predictor] = {}
     for name in opt.surrogates:
         if name == "ensemble":
-            built[name] = _ensemble(
+            built[name] = _predictor(
                 list(pipelines[CO2].values()),
                 list(pipelines[STRENGTH].values()),
                 opt.ensemble_penalty_std,
@@ -112,9 +105,9 @@ def build_surrogates(
                 )
                 for target in (CO2, STRENGTH)
             }
-            built[name] = _pair(refit[CO2], refit[STRENGTH])
+            built[name] = _predictor([refit[CO2]], [refit[STRENGTH]])
         else:
-            built[name] = _pair(pipelines[CO2][name], pipelines[STRENGTH][name])
+            built[name] = _predictor([pipelines[CO2][name]], [pipelines[STRENGTH][name]])
     rows = test.dropna(subset=[STRENGTH])
     return {
         name: Surrogate(

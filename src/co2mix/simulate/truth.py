@@ -156,19 +156,20 @@ def evaluate_mix(
     and ``strength_factor``. Returns one row per mix with the derived process values,
     ``co2_kg_m3``, ``strength_mpa`` and ``volume_ok`` (fine aggregate >= 0).
     """
-    out = pd.DataFrame({c: np.asarray(mix[c], dtype=float) for c in DESIGNED_COLUMNS})
-    n = len(out)
+    # Columns are computed as arrays and framed once: the optimizer calls this per candidate.
+    cols = {c: np.asarray(mix[c], dtype=float) for c in DESIGNED_COLUMNS}
+    n = len(cols[DESIGNED_COLUMNS[0]])
     for key in ("ambient_temp_c", "transport_km", "age_days", "mixing_time_s", "drum_rpm"):
-        out[key] = np.full(n, float(context[key]))
-    out["strength_factor"] = float(context.get("strength_factor", 1.0))
-    out["fine_agg"] = fine_agg_kg(out)
-    out["curing_temp_c"] = curing_temp_c(out["ambient_temp_c"], process)
-    out["mixing_energy_kwh"] = mixing_energy_kwh(out)
-    out["heating_energy_kwh"] = heating_energy_kwh(out, process)
-    out["co2_kg_m3"] = co2_kg_m3(out, factors, process)
-    out["strength_mpa"] = strength_mpa(out, strength)
-    out["volume_ok"] = out["fine_agg"] >= 0.0
-    return out
+        cols[key] = np.full(n, float(context[key]))
+    cols["strength_factor"] = np.full(n, float(context.get("strength_factor", 1.0)))
+    cols["fine_agg"] = fine_agg_kg(cols)
+    cols["curing_temp_c"] = curing_temp_c(cols["ambient_temp_c"], process)
+    cols["mixing_energy_kwh"] = mixing_energy_kwh(cols)
+    cols["heating_energy_kwh"] = heating_energy_kwh(cols, process)
+    cols["co2_kg_m3"] = co2_kg_m3(cols, factors, process)
+    cols["strength_mpa"] = strength_mpa(cols, strength)
+    cols["volume_ok"] = cols["fine_agg"] >= 0.0
+    return pd.DataFrame(cols)
 
 
 REFERENCE_MIX: dict[str, float] = {
