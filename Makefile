@@ -28,6 +28,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	ruff check .
 	ruff format --check .
+	lint-imports
+	mypy
 
 format: $(STAMP)
 	ruff check --fix .
@@ -42,7 +44,7 @@ bench: $(STAMP)
 # The pull-request report, as CI posts it: make report [BASE=origin/main]
 BASE ?= main
 report: $(STAMP)
-	python -m co2mix.report --base $(BASE) --out report.md
+	python -m co2mix.reporting --base $(BASE) --out report.md
 	@echo "wrote report.md (against $(BASE))"
 
 clean:

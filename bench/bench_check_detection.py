@@ -28,15 +28,15 @@ SITUATIONS = ("none", "ambient+0.5sd", "supplier")
 
 
 def one_run(situation: str, seed: int, raw: dict) -> dict:
-    from co2mix.checks import run_checks
-    from co2mix.params import parse_params
-    from co2mix.simulate import generate
+    from co2mix.core.params_file import parse_params
+    from co2mix.data.checks import run_checks
+    from co2mix.simulate.dataset import generate
 
     raw = copy.deepcopy(raw)
     raw["generate"]["seed"] = seed
     raw["generate"]["current"]["scenario"] = "supplier" if situation == "supplier" else "none"
     params = parse_params(raw)
-    data = generate(params.generate)
+    data = generate(params.generate, params.data)
     current = data.current
     if situation == "ambient+0.5sd":
         current = current.copy()

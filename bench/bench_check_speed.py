@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(sizes: list[int]) -> None:
-    from co2mix.checks import report_html, run_checks
-    from co2mix.clean import prepare
-    from co2mix.params import parse_params
-    from co2mix.simulate import generate
+    from co2mix.core.params_file import parse_params
+    from co2mix.data.check_report import report_html
+    from co2mix.data.checks import run_checks
+    from co2mix.data.clean import prepare
+    from co2mix.simulate.dataset import generate
 
     header = ("reference", "current", "checked", "check s", "html s", "prepare s")
     print(" ".join(f"{h:>10}" for h in header))
@@ -28,13 +29,13 @@ def main(sizes: list[int]) -> None:
         raw = yaml.safe_load((ROOT / "params.yaml").read_text())
         raw["generate"]["reference"]["rows"] = rows
         params = parse_params(raw)
-        data = generate(params.generate)
+        data = generate(params.generate, params.data)
         start = time.perf_counter()
         outcome = run_checks(
             data.reference, data.current, params.data, params.check, params.detect, data.truth
         )
         checked = time.perf_counter()
-        report_html(outcome)
+        report_html([result for _, result in outcome.results])
         rendered = time.perf_counter()
         batches = {"reference": data.reference, "current": data.current}
         prepare(batches, params.data, params.detect, params.prepare, data.truth)

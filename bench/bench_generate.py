@@ -27,18 +27,18 @@ def measure(rows: int) -> dict[str, float]:
     """Generate and write ``rows`` reference rows (and rows/4 current) in this process."""
     import yaml
 
-    from co2mix.io import staged_outputs
-    from co2mix.params import parse_params
-    from co2mix.simulate import generate, summarize
+    from co2mix.core.io import staged_outputs
+    from co2mix.core.params_file import parse_params
+    from co2mix.simulate.dataset import generate, summarize
 
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw["generate"]["reference"]["rows"] = rows
     raw["generate"]["current"]["rows"] = rows // 4
-    params = parse_params(raw).generate
+    params = parse_params(raw)
     baseline = _max_rss_mb()
 
     start = time.perf_counter()
-    data = generate(params)
+    data = generate(params.generate, params.data)
     generated = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, staged_outputs() as out:
         out.parquet(data.reference, f"{tmp}/reference.parquet")

@@ -9,16 +9,18 @@ first). Usage: python bench/bench_optimize_throughput.py [population]
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from co2mix.io import read_parquet
+from co2mix.core import paths
+from co2mix.core.io import read_parquet
+from co2mix.core.params_file import load_params
 from co2mix.optimize.problem import DataSupport, Problem
 from co2mix.optimize.surrogates import build_surrogates, load_pipelines
-from co2mix.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,10 +36,11 @@ def evaluations_per_second(score, candidates: np.ndarray, batch: int, min_second
 
 def main() -> None:
     population = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    params = load_params(ROOT / "params.yaml")
-    train = read_parquet(ROOT / "data/prepared/train.parquet", stage_hint="prepare")
-    test = read_parquet(ROOT / "data/prepared/test.parquet", stage_hint="prepare")
-    surrogates = build_surrogates(params, load_pipelines(params, ROOT / "data/models"), train, test)
+    os.chdir(ROOT)  # the pipeline's paths are relative to the project root
+    params = load_params()
+    train = read_parquet(paths.TRAIN, stage_hint="prepare")
+    test = read_parquet(paths.TEST, stage_hint="prepare")
+    surrogates = build_surrogates(params, load_pipelines(params), train, test)
     problem = Problem(params, params.optimize.strength_target_mpa, DataSupport.fit(train, params))
     low, high = np.array(problem.bounds).T
     candidates = low + (high - low) * np.random.default_rng(0).random((population, len(low)))

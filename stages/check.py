@@ -5,14 +5,14 @@ failed with ``check.on_fail: stop``, so DVC never trains on data the checks refu
 """
 
 import sys
-from pathlib import Path
 
-from co2mix.checks import report_html, run_checks
-from co2mix.cli import run_stage
-from co2mix.io import read_raw_batches, staged_outputs
-from co2mix.params import load_params
-
-GATE = Path("data/reports/check-gate.txt")
+from co2mix.core import paths, records
+from co2mix.core.io import staged_outputs
+from co2mix.core.params_file import load_params
+from co2mix.core.stage import run_stage
+from co2mix.data.batches import read_raw_batches
+from co2mix.data.check_report import report_html
+from co2mix.data.checks import run_checks
 
 
 def main() -> None:
@@ -24,10 +24,10 @@ def main() -> None:
     )
     stop = outcome.failed and params.check.on_fail == "stop"
     with staged_outputs() as out:
-        out.text(report_html(outcome), "data/reports/check.html")
-        out.json(outcome.metrics, "metrics/check.json")
+        out.text(report_html([result for _, result in outcome.results]), paths.CHECK_HTML)
+        records.write(out, paths.CHECK_METRICS, outcome.metrics)
         if not stop:
-            out.text("the checks let the pipeline proceed\n", GATE)
+            out.text("the checks let the pipeline proceed\n", paths.CHECK_GATE)
 
     metrics = outcome.metrics
     print(
@@ -38,10 +38,10 @@ def main() -> None:
     for failed in metrics["failed_conditions"]:
         print(f"check: failed: {failed}")
     if stop:
-        GATE.unlink(missing_ok=True)
+        paths.CHECK_GATE.unlink(missing_ok=True)
         print(
-            "check: stopping the pipeline (check.on_fail = stop); "
-            "see data/reports/check.html and metrics/check.json",
+            f"check: stopping the pipeline (check.on_fail = stop); "
+            f"see {paths.CHECK_HTML} and {paths.CHECK_METRICS}",
             file=sys.stderr,
         )
         sys.exit(1)

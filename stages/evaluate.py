@@ -1,55 +1,29 @@
 """evaluate stage: test metrics of every model, champions, robustness, plots, explanations."""
 
 import shutil
-from pathlib import Path
 
-from co2mix.cli import run_stage
-from co2mix.evaluate import evaluate_target
-from co2mix.io import load_model, model_path, read_json, read_parquet, staged_outputs
-from co2mix.params import load_params, require_columns
-from co2mix.train import fit_spec
-
-TEST = Path("data/prepared/test.parquet")
-MODELS = Path("data/models")
+from co2mix.core import paths, records
+from co2mix.core.io import read_parquet, staged_outputs
+from co2mix.core.params_file import load_params
+from co2mix.core.schemas import TruthRecord
+from co2mix.core.stage import run_stage
+from co2mix.modeling.evaluate import evaluate_all
 
 
 def main() -> None:
     params = load_params()
-    test = read_parquet(TEST, stage_hint="prepare")
-    truth = read_json("data/raw/truth.json")
-    sigmas = (truth or {}).get("noise_sigma", {})  # CSV sources have no known noise floor
-
-    results = {}
-    for target in params.data.targets:
-        spec = fit_spec(params, target, params.train.models[0])
-        require_columns(f"train.features.{target}", spec.features, list(test.columns), str(TEST))
-        pipelines = {m: load_model(MODELS, target, m) for m in params.train.models}
-        results[target] = evaluate_target(
-            target,
-            pipelines,
-            test,
-            spec.features,
-            spec.categorical,
-            sigmas.get(target),
-            params.evaluate,
-            params.data.id_column,
-        )
+    test = read_parquet(paths.TEST, stage_hint="prepare")
+    results = evaluate_all(params, test, records.read(paths.TRUTH, TruthRecord))
 
     with staged_outputs() as out:
-        out.json({t: r.metrics for t, r in results.items()}, "metrics/evaluate.json")
-        out.json({t: r.explanations for t, r in results.items()}, "metrics/explanations.json")
+        records.write(out, paths.EVALUATE_METRICS, {t: r.metrics for t, r in results.items()})
+        records.write(out, paths.EXPLANATIONS, {t: r.explanations for t, r in results.items()})
         for target, result in results.items():
-            out.text(
-                result.predictions.to_csv(index=False),
-                f"metrics/plots/evaluate/predictions-{target}.csv",
-            )
-            out.text(
-                result.importance.to_csv(index=False),
-                f"metrics/plots/evaluate/importance-{target}.csv",
-            )
+            out.text(result.predictions.to_csv(index=False), paths.predictions_plot(target))
+            out.text(result.importance.to_csv(index=False), paths.importance_plot(target))
             shutil.copyfile(
-                model_path(MODELS, target, result.champion),
-                out.path_for(Path("data/champions") / f"{target}.joblib"),
+                paths.model_file(target, result.champion),
+                out.path_for(paths.champion_file(target)),
             )
     for target, result in results.items():
         m = result.metrics["models"][result.champion]

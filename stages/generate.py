@@ -1,20 +1,21 @@
 """generate stage: simulate the plant's reference and current batches with their truth."""
 
-from co2mix.cli import run_stage
-from co2mix.io import staged_outputs
-from co2mix.params import load_params
-from co2mix.simulate import generate, summarize
+from co2mix.core import paths, records
+from co2mix.core.io import staged_outputs
+from co2mix.core.params_file import load_params
+from co2mix.core.stage import run_stage
+from co2mix.simulate.dataset import generate, summarize
 
 
 def main() -> None:
-    params = load_params().generate
-    data = generate(params)
+    params = load_params()
+    data = generate(params.generate, params.data)
     metrics = summarize(data)
     with staged_outputs() as out:
-        out.parquet(data.reference, "data/raw/reference.parquet")
-        out.parquet(data.current, "data/raw/current.parquet")
-        out.json(data.truth, "data/raw/truth.json", compact=True)
-        out.json(metrics, "metrics/generate.json")
+        out.parquet(data.reference, paths.REFERENCE)
+        out.parquet(data.current, paths.CURRENT)
+        records.write(out, paths.TRUTH, data.truth, compact=True)
+        records.write(out, paths.GENERATE_METRICS, metrics)
     ref, cur = metrics["reference"], metrics["current"]
     print(
         f"generate: reference {ref['rows']} rows, current {cur['rows']} rows "

@@ -1,9 +1,11 @@
 """prepare stage: clean the raw batches, split train/test, impute missing readings."""
 
-from co2mix.clean import prepare
-from co2mix.cli import run_stage
-from co2mix.io import read_raw_batches, staged_outputs
-from co2mix.params import load_params
+from co2mix.core import paths, records
+from co2mix.core.io import staged_outputs
+from co2mix.core.params_file import load_params
+from co2mix.core.stage import run_stage
+from co2mix.data.batches import read_raw_batches
+from co2mix.data.clean import prepare
 
 
 def main() -> None:
@@ -12,9 +14,9 @@ def main() -> None:
 
     result = prepare(batches, params.data, params.detect, params.prepare, truth)
     with staged_outputs() as out:
-        out.parquet(result.train, "data/prepared/train.parquet")
-        out.parquet(result.test, "data/prepared/test.parquet")
-        out.json(result.metrics, "metrics/prepare.json")
+        out.parquet(result.train, paths.TRAIN)
+        out.parquet(result.test, paths.TEST)
+        records.write(out, paths.PREPARE_METRICS, result.metrics)
     rows = result.metrics["rows_out"]
     print(f"prepare: {rows['train']} train and {rows['test']} test rows ({params.prepare.use})")
 

@@ -2,16 +2,15 @@
 
 import sys
 import time
-from pathlib import Path
 
-import joblib
-
-from co2mix.cli import InputError, run_stage
-from co2mix.io import model_path, read_parquet, staged_outputs
-from co2mix.params import load_params
-from co2mix.train import train_one
-
-TRAIN = Path("data/prepared/train.parquet")
+from co2mix.core import paths, records
+from co2mix.core.errors import InputError
+from co2mix.core.io import dumps_json, read_parquet, staged_outputs
+from co2mix.core.params_file import load_params
+from co2mix.core.schemas import TrainMetrics
+from co2mix.core.stage import run_stage
+from co2mix.modeling.store import save_model
+from co2mix.modeling.train import train_one
 
 
 def main() -> None:
@@ -19,21 +18,17 @@ def main() -> None:
         raise InputError("usage: python stages/train.py <target> <model>")
     target, model = sys.argv[1], sys.argv[2]
     params = load_params()
-    train = read_parquet(TRAIN, stage_hint="prepare")
+    train = read_parquet(paths.TRAIN, stage_hint="prepare")
     start = time.perf_counter()
-    result = train_one(params, train, target, model, str(TRAIN))
+    result = train_one(params, train, target, model, str(paths.TRAIN))
     seconds = time.perf_counter() - start
 
-    path = model_path("data/models", target, model)
     with staged_outputs() as out:
-        joblib.dump(result.fitted.pipeline, out.path_for(path))
-        booster = getattr(result.fitted.pipeline.named_steps["model"], "get_booster", None)
-        if booster is not None:  # XGBoost: also its native, version-portable format
-            booster().save_model(out.path_for(path.with_suffix(".json"), suffix=".json"))
-        out.json(result.metrics, f"metrics/train/{target}-{model}.json")
+        save_model(out, result.fitted.pipeline, target, model)
+        records.write(out, paths.train_metrics(target, model), result.metrics, TrainMetrics)
     # Wall-clock time changes every run: printed and kept beside the data, never in metrics/.
-    Path("data/reports/timings").mkdir(parents=True, exist_ok=True)
-    Path(f"data/reports/timings/train-{target}-{model}.txt").write_text(f"{seconds:.3f}\n")
+    paths.TIMINGS.mkdir(parents=True, exist_ok=True)
+    paths.timing(f"train-{target}-{model}").write_text(dumps_json({"fit": round(seconds, 3)}))
     rmse = result.metrics["validation_rmse"]
     print(f"train {target} {model}: validation RMSE {rmse:.4f}, fit {seconds:.1f} s")
 

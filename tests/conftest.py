@@ -1,41 +1,31 @@
-"""Shared fixtures: the project's own params, and throw-away copies of the project."""
+"""Shared fixtures: the project's own params, and throw-away copies of the project.
+Plain helpers live in :mod:`tests.helpers`."""
 
 from __future__ import annotations
 
-import copy
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from co2mix.params import Generate, Params, parse_params
-
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvcignore", ".gitignore")
-PROJECT_DIRS = ("src", "stages")
+from co2mix.core.params import Generate, Params
+from co2mix.core.params_file import parse_params
+from tests.helpers import (
+    committed_params,
+    copy_project,
+    run,
+    set_key,
+    small_pipeline,
+    write_params,
+)
 
 
 @pytest.fixture(scope="session")
 def raw_params() -> dict[str, Any]:
     """params.yaml as committed, as a plain mapping (copy before changing it)."""
-    return yaml.safe_load((ROOT / "params.yaml").read_text())
-
-
-def set_key(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    """A deep copy of ``raw`` with ``dotted`` (e.g. ``generate.current.rows``) set."""
-    out = copy.deepcopy(raw)
-    *parents, leaf = dotted.split(".")
-    node = out
-    for key in parents:
-        node = node[key]
-    node[leaf] = value
-    return out
+    return committed_params()
 
 
 @pytest.fixture(scope="session")
@@ -61,67 +51,10 @@ def make_params(make_all_params: Callable[..., Params]) -> Callable[..., Generat
     return build
 
 
-def copy_project(dest: Path) -> Path:
-    """A copy of the project's pipeline files (no data, no venv) in ``dest``."""
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, dest / name)
-    for name in PROJECT_DIRS:
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return dest
-
-
-def run(
-    args: list[str], cwd: Path, check: bool = True, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """Run a command with the venv's tools first on PATH and the copy's src importable."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = str(cwd / "src")
-    env["DVC_NO_ANALYTICS"] = "1"
-    result = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-        )
-    return result
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A throw-away copy of the project, not yet a git or DVC repository."""
     return copy_project(tmp_path)
-
-
-def write_params(project: Path, raw: dict[str, Any]) -> None:
-    (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-
-
-def small_pipeline(raw: dict[str, Any]) -> dict[str, Any]:
-    """Params for a whole `dvc repro` in a test: small batches, a short search, small budgets."""
-    for key, value in {
-        "generate.reference.rows": 3000,
-        "generate.current.rows": 1000,
-        "train.xgboost.n_trials": 2,
-        "train.xgboost.max_estimators": 60,
-        "train.xgboost.early_stopping_rounds": 5,
-    }.items():
-        raw = set_key(raw, key, value)
-    return small_optimize(raw)
-
-
-def small_optimize(raw: dict[str, Any]) -> dict[str, Any]:
-    """Optimize params with budgets small enough for a test (seconds, not minutes)."""
-    for key, value in {
-        "optimize.budget": 300,
-        "optimize.popsize": 5,
-        "optimize.seeds": [1, 2],
-        "optimize.truth_budget": 3000,
-        "optimize.pareto_targets_mpa": [30.0, 40.0],
-    }.items():
-        raw = set_key(raw, key, value)
-    return raw
 
 
 @pytest.fixture(scope="session")

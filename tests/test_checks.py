@@ -6,13 +6,19 @@ import re
 
 import pytest
 
-from co2mix.checks import report_html, run_checks
-from co2mix.params import ParamsError, validate_columns
-from co2mix.simulate import generate
+from co2mix.core.errors import ParamsError
+from co2mix.data.batches import validate_columns
+from co2mix.data.check_report import report_html
+from co2mix.data.checks import run_checks
+from co2mix.simulate.dataset import generate
+
+
+def results(outcome):
+    return [result for _, result in outcome.results]
 
 
 def checked(params, shift_ambient_sd: float = 0.0):
-    data = generate(params.generate)
+    data = generate(params.generate, params.data)
     current = data.current
     if shift_ambient_sd:
         current = current.copy()
@@ -77,7 +83,7 @@ def test_the_html_report_is_byte_reproducible(make_all_params):
     small = make_all_params(
         **{"generate.reference.rows": 2000, "generate.current.rows": 800, "check.seed": 3}
     )
-    first, second = report_html(checked(small)), report_html(checked(small))
+    first, second = report_html(results(checked(small))), report_html(results(checked(small)))
     assert first == second
     assert "co2mix data checks" in first
     uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -105,13 +111,13 @@ def test_bad_check_and_prepare_params_name_the_key(make_all_params, key, value, 
     ("key", "value"),
     [
         ("check.features", ["cement", "slump_mm"]),
-        ("detect.columns", ["humidity_pct", "slump_mm"]),
+        ("data.sensor_columns", ["humidity_pct", "slump_mm"]),
         ("data.categorical", ["recipe", "slump_mm"]),
     ],
 )
 def test_unknown_columns_in_column_lists_are_named(make_all_params, raw_params, key, value):
     params = make_all_params(**{key: value})
-    columns = list(generate(make_all_params().generate).current.columns)
+    columns = list(generate(make_all_params().generate, make_all_params().data).current.columns)
     expected = rf"{re.escape(key)} names unknown column\(s\) \['slump_mm'\]"
     with pytest.raises(ParamsError, match=expected):
         validate_columns(columns, params, "data/raw/current.parquet")

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from co2mix.clean import impute, prepare, split
-from co2mix.simulate import generate
+from co2mix.data.clean import clean_batch, impute, prepare, split
+from co2mix.simulate.dataset import generate
 
 
 @pytest.fixture(scope="module")
 def raw(make_all_params):
-    data = generate(make_all_params().generate)
+    data = generate(make_all_params().generate, make_all_params().data)
     return {"reference": data.reference, "current": data.current}, data.truth
 
 
@@ -58,8 +58,6 @@ def test_imputed_values_lie_within_the_training_range(make_all_params, raw):
     batches, truth = raw
     result = prepare(batches, params.data, params.detect, params.prepare, truth)
     # Recompute the cleaned, not yet imputed training rows to know what was missing.
-    from co2mix.clean import clean_batch
-
     cleaned = pd.concat(
         [clean_batch(batches[n], params.data, params.detect).frame for n in batches],
         ignore_index=True,

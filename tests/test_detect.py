@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from co2mix import detect
-from co2mix.clean import clean_batch
-from co2mix.simulate import generate
+from co2mix.data import detect
+from co2mix.data.clean import clean_batch
+from co2mix.simulate.dataset import generate
 
 
 def test_stuck_runs_flag_every_repeat_but_the_first_reading():
@@ -42,7 +42,7 @@ def test_spikes_are_found_and_a_point_mass_does_not_hide_a_wide_tail():
 @pytest.mark.parametrize("batch", ["reference", "current"])
 def test_duplicates_and_stuck_runs_are_found_with_full_recall(make_all_params, seed, batch):
     params = make_all_params(**{"generate.seed": seed, "generate.current.scenario": "none"})
-    data = generate(params.generate)
+    data = generate(params.generate, params.data)
     frame = getattr(data, batch)
     cleaned = clean_batch(frame, params.data, params.detect)
     faults = data.truth[batch]["faults"]

@@ -7,11 +7,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from co2mix.simulate import generate, truth
-from co2mix.simulate.plant import TARGETS
+from co2mix.physics import truth
+from co2mix.physics.truth import TARGETS
+from co2mix.simulate.dataset import Generated
+from co2mix.simulate.dataset import generate as simulate
+from tests.helpers import plant_data
 
 MASSES = list(truth.MIX_COLUMNS)
 NOT_FEATURES = {"batch_id", "produced_at", *TARGETS}
+
+
+def generate(params) -> Generated:
+    """The plant's batches under ``params`` (generate), with the committed data schema."""
+    return simulate(params, plant_data())
+
+
 NO_FAULTS = {
     "faults.null_rate": 0.0,
     "faults.spike_rate": 0.0,
@@ -172,9 +182,9 @@ def test_fault_counts_follow_their_rates(make_params, scenario, batch):
     for entry in record["null"]:
         count = len(entry["batch_ids"])
         assert in_99_interval(count, n, faults.null_rate), (entry["column"], count)
-    assert len(record["null"]) == len(faults.sensor_columns)
+    assert len(record["null"]) == len(plant_data().sensor_columns)
     spikes = sum(len(e["batch_ids"]) for e in record["spike"])
-    assert in_99_interval(spikes, n * len(faults.sensor_columns), faults.spike_rate)
+    assert in_99_interval(spikes, n * len(plant_data().sensor_columns), faults.spike_rate)
     assert in_99_interval(len(record["duplicate"]["batch_ids"]), n, faults.duplicate_rate)
     assert in_99_interval(len(record["tampered"]), n, faults.tampered_start_rate)
 
@@ -236,7 +246,7 @@ def test_truth_lists_every_injected_fault_and_nothing_else(make_params, name, ba
 def test_fault_rates_change_no_clean_value(make_params):
     faulty = generate(make_params()).reference.drop_duplicates()
     clean = generate(make_params(**NO_FAULTS)).reference
-    untouched = [c for c in clean.columns if c not in make_params().faults.sensor_columns]
+    untouched = [c for c in clean.columns if c not in plant_data().sensor_columns]
     pd.testing.assert_frame_equal(
         faulty[untouched].reset_index(drop=True), clean[untouched].reset_index(drop=True)
     )
@@ -247,3 +257,47 @@ def test_another_seed_gives_other_data(make_params):
     b = generate(make_params(seed=7)).reference
     assert not a["cement"].equals(b["cement"])
     assert generate(make_params()).reference.equals(a)
+
+
+# ---------------------------------------------------------------- the data schema
+
+
+def test_id_and_time_columns_are_the_ones_params_name(make_all_params):
+    from co2mix.data.clean import prepare
+
+    params = make_all_params(
+        **{
+            "data.id_column": "row_id",
+            "data.time_column": "made_at",
+            "generate.reference.rows": 3000,
+            "generate.current.rows": 800,
+        }
+    )
+    data = simulate(params.generate, params.data)
+    assert list(data.reference.columns[:2]) == ["row_id", "made_at"]
+    assert not {"batch_id", "produced_at"} & set(data.reference.columns)
+    assert data.reference["made_at"].is_monotonic_increasing
+    stuck = data.truth["reference"]["faults"]["tampered"]
+    assert set(stuck[0]["batch_ids"]) <= set(data.reference["row_id"])
+
+    batches = {"reference": data.reference, "current": data.current}
+    result = prepare(batches, params.data, params.detect, params.prepare, data.truth)
+    detection = result.metrics["batches"]["reference"]["detection"]
+    assert detection["stuck"]["recall"] == 1.0  # scored by the renamed id column
+    assert detection["duplicate"]["recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("data.sensor_columns", ["humidity_pct", "flux"], "['flux'] are not sensors"),
+        ("data.id_column", "cement", "data.id_column = 'cement' is a column of the plant"),
+    ],
+)
+def test_a_schema_the_plant_cannot_produce_is_refused(make_all_params, key, value, message):
+    from co2mix.core.errors import ParamsError
+
+    params = make_all_params(**{key: value})
+    with pytest.raises(ParamsError) as error:
+        simulate(params.generate, params.data)
+    assert message in str(error.value)

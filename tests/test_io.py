@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from co2mix.io import staged_outputs
+from co2mix.core.io import staged_outputs
 
 
 def test_outputs_appear_only_when_the_stage_succeeds(tmp_path):

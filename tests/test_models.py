@@ -11,10 +11,11 @@ import pytest
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 
-from co2mix import models
-from co2mix.evaluate import contributions, evaluate_target
-from co2mix.params import ParamsError
-from co2mix.train import fit_spec, train_one
+from co2mix.core.errors import ParamsError
+from co2mix.modeling import registry
+from co2mix.modeling.evaluate import Task, evaluate_target
+from co2mix.modeling.explain import contributions
+from co2mix.modeling.train import fit_spec, train_one
 
 SMALL_SEARCH = {
     "train.xgboost.n_trials": 3,
@@ -56,17 +57,17 @@ def frame():
 def toy_model():
     """A model added through the public API, removed again after the test."""
 
-    class ToyOptions(models.Options):
+    class ToyOptions(registry.Options):
         n_neighbors: int
 
-    @models.register("toy_knn", ToyOptions)
+    @registry.register("toy_knn", ToyOptions)
     def toy_knn(spec, x, y):
         knn = KNeighborsRegressor(n_neighbors=spec.options.n_neighbors)
-        pipeline = Pipeline([("prep", models.preprocessor(spec, scale=True)), ("model", knn)])
-        return models.fit_with_validation(spec, pipeline, x, y)
+        pipeline = Pipeline([("prep", registry.preprocessor(spec, scale=True)), ("model", knn)])
+        return registry.fit_with_validation(spec, pipeline, x, y)
 
     yield "toy_knn"
-    del models.REGISTRY["toy_knn"]
+    del registry.REGISTRY["toy_knn"]
 
 
 def test_a_model_added_through_the_registry_trains_through_the_same_path(
@@ -146,16 +147,8 @@ def test_evaluation_picks_the_lowest_rmse_and_reports_the_floor(make_all_params,
         name: train_one(params, train, "strength_mpa", name, "frame").fitted.pipeline
         for name in ("linear", "poly2")
     }
-    result = evaluate_target(
-        "strength_mpa",
-        pipelines,
-        test,
-        features,
-        ["cement_supplier"],
-        1.0,
-        params.evaluate,
-        "batch_id",
-    )
+    task = Task("strength_mpa", features, ["cement_supplier"], sigma=1.0, id_column="batch_id")
+    result = evaluate_target(task, pipelines, test, params.evaluate)
     scores = result.metrics["models"]
     assert result.champion == min(scores, key=lambda m: scores[m]["rmse"])
     assert scores["poly2"]["rmse_over_sigma"] == pytest.approx(scores["poly2"]["rmse"] / 1.0)

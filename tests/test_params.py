@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from co2mix.params import ParamsError, load_params, parse_params
-from tests.conftest import ROOT, set_key
+from co2mix.core.errors import ParamsError
+from co2mix.core.params_file import load_params, parse_params
+from tests.helpers import ROOT, set_key
 
 
 def test_committed_params_are_valid():
@@ -26,7 +27,7 @@ def test_committed_params_are_valid():
         ("generate.reference.rows", "20000", "valid integer"),
         ("generate.reference.rows", 2.5, "valid integer"),
         ("generate.noise.co2_sigma", "five", "valid number"),
-        ("generate.faults.sensor_columns", ["humidity_pct", "flux"], "unknown sensor column"),
+        ("data.sensor_columns", ["humidity_pct", "humidity_pct"], "listed more than once"),
         ("generate.faults.tampered_hours", [8.0, 2.0], "[shortest, longest]"),
         ("generate.current.start", "2024-06-01", "must not be before reference.end"),
         ("generate.reference.end", "2022-01-01", "must be after start"),
@@ -77,3 +78,20 @@ def test_unreadable_files_are_named(tmp_path):
     bad.write_text("- a list")
     with pytest.raises(ParamsError, match="expected a mapping"):
         load_params(bad)
+
+
+def test_the_answer_optimizer_must_be_one_that_runs(raw_params):
+    raw = set_key(raw_params, "optimize.optimizers", ["differential_evolution", "direct"])
+    raw = set_key(raw, "optimize.optimizer", "random_search")
+    with pytest.raises(ParamsError) as error:
+        parse_params(raw)
+    assert "optimize: optimizer 'random_search' must be one of optimizers" in str(error.value)
+
+
+def test_an_empty_params_file_is_refused_plainly(tmp_path):
+    empty = tmp_path / "params.yaml"
+    empty.write_text("")
+    with pytest.raises(
+        ParamsError, match="expected a mapping of sections at the top level, got an empty file"
+    ):
+        load_params(empty)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from co2mix import report
-from tests.conftest import ROOT, run, set_key, write_params
+from co2mix.reporting import charts, markdown, sections
+from tests.helpers import ROOT, run, set_key, write_params
 
 
 def git_commit(repo: Path, message: str, *pathspec: str) -> None:
@@ -21,25 +21,25 @@ def git_commit(repo: Path, message: str, *pathspec: str) -> None:
 
 
 def make_report(repo: Path, base: str) -> subprocess.CompletedProcess[str]:
-    return run([sys.executable, "-m", "co2mix.report", "--base", base], repo, check=False)
+    return run([sys.executable, "-m", "co2mix.reporting", "--base", base], repo, check=False)
 
 
 # ------------------------------------------------------------------ pieces
 
 
 def test_delta_shows_sign_and_percent_and_says_new_or_removed():
-    assert report.delta(2.0, 2.5) == "+0.5 (+25.0 %)"
-    assert report.delta(1.0, 1.0) == "0"
-    assert report.delta(None, 3.0) == "new"
-    assert report.delta(3.0, None) == "removed"
-    assert report.delta(True, False) == "changed"
+    assert markdown.delta(2.0, 2.5) == "+0.5 (+25.0 %)"
+    assert markdown.delta(1.0, 1.0) == "0"
+    assert markdown.delta(None, 3.0) == "new"
+    assert markdown.delta(3.0, None) == "removed"
+    assert markdown.delta(True, False) == "changed"
 
 
 def test_predicted_vs_actual_is_a_mermaid_chart_with_a_legend(tmp_path):
     path = tmp_path / "predictions.csv"
     actual = pd.Series(range(100), dtype=float)
     pd.DataFrame({"actual": actual, "predicted": actual + 1.0}).to_csv(path, index=False)
-    lines = report.predicted_vs_actual(path, "strength_mpa", bins=5)
+    lines = charts.predicted_vs_actual(path, "strength_mpa", bins=5)
     text = "\n".join(lines)
     assert text.startswith("```mermaid") and "xychart-beta" in text
     bar = next(line for line in lines if line.strip().startswith("bar"))
@@ -52,10 +52,38 @@ def test_a_metrics_file_missing_on_either_side_is_named():
         "metrics/optimize.json": {"feasible": {"old": True, "new": None}},
         "metrics/check.json": {"drift_detected": {"old": None, "new": False}},
     }
-    text = "\n".join(report.metrics_section(diff, "abcdef0123"))
+    text = "\n".join(sections.metrics_section(diff, "abcdef0123"))
     assert "This branch has no `metrics/optimize.json` (not reproduced?" in text
     assert "The base (abcdef01) has no `metrics/check.json`: every value is new." in text
     assert "| `feasible` | true | — | removed |" in text
+
+
+def test_prepare_key_metrics_are_shown_even_when_unchanged():
+    diff = {
+        "metrics/prepare.json": {
+            "rows_out.train": {"old": 16000, "new": 16000},
+            "batches.reference.rows_in": {"old": 20100, "new": 20100},
+            "batches.reference.detection.spike.precision": {"old": 0.84, "new": 0.84},
+        }
+    }
+    text = "\n".join(sections.metrics_section(diff, "abcdef0123"))
+    assert "| `rows_out.train` | 16000 | 16000 | 0 |" in text
+    assert "| `batches.reference.rows_in` | 20100 | 20100 | 0 |" in text
+    assert "detection.spike.precision" not in text  # unchanged and not a key metric
+
+
+def test_failed_conditions_are_listed_as_the_check_stage_writes_them():
+    metrics = {
+        "drift_detected": True,
+        "integrity_ok": False,
+        "drifted_features": [],
+        "drifted_labels": ["strength_mpa"],
+        "multivariate_drift": {"score": 0.01, "auc": 0.5, "threshold": 0.2, "drifted": False},
+        "failed_conditions": ["Label Drift: strength_mpa: Label drift score < 0.06"],
+    }
+    text = "\n".join(sections.drift_section(None, metrics))
+    assert "- Label Drift: strength_mpa: Label drift score < 0.06" in text
+    assert "**drift detected**; **integrity failed**" in text
 
 
 def test_a_bad_base_ref_exits_2_naming_it(tmp_path):
@@ -146,7 +174,7 @@ def test_report_against_a_base_without_metrics_says_so_and_exits_0(history):
 def test_report_writes_the_out_file_whole(history, tmp_path):
     repo, _, _ = history
     out = tmp_path / "report.md"
-    run([sys.executable, "-m", "co2mix.report", "--base", "main", "--out", str(out)], repo)
+    run([sys.executable, "-m", "co2mix.reporting", "--base", "main", "--out", str(out)], repo)
     assert out.read_text().startswith("# co2mix report: ")
     assert not list(tmp_path.glob(".report.md.tmp"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, set_key, write_params
+from tests.helpers import run, set_key, write_params
 
 pytestmark = pytest.mark.integration
 OUTPUTS = (
@@ -86,16 +86,16 @@ def test_dvc_repro_runs_the_stage_once_then_has_nothing_to_do(project, raw_param
     run(["git", "init", "-q"], project)
     run(["dvc", "init", "-q"], project)
 
-    first = run(["dvc", "repro"], project)
+    first = run(["dvc", "repro", "generate"], project)
     assert "Running stage 'generate'" in first.stdout
     assert all((project / name).exists() for name in OUTPUTS)
 
-    second = run(["dvc", "repro"], project)
+    second = run(["dvc", "repro", "generate"], project)
     assert "Running stage" not in second.stdout
     assert "Data and pipelines are up to date" in second.stdout
 
     write_params(project, set_key(small, "generate.current.scenario", "winter"))
-    third = run(["dvc", "repro"], project)
+    third = run(["dvc", "repro", "generate"], project)
     assert "Running stage 'generate'" in third.stdout
-    status = run(["dvc", "status"], project)
+    status = run(["dvc", "status", "generate"], project)
     assert "up to date" in status.stdout

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run, set_key, small_pipeline, write_params
+from tests.helpers import run, set_key, small_pipeline, write_params
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def test_on_fail_stop_halts_before_prepare_and_warn_lets_it_run(small_project):
     assert not (project / "metrics/prepare.json").exists()
 
     write_params(project, set_key(broken, "check.on_fail", "warn"))
-    went_on = run(["dvc", "repro"], project)
+    went_on = run(["dvc", "repro", "prepare"], project)
     assert "Running stage 'prepare'" in went_on.stdout
     assert (project / "data/prepared/train.parquet").exists()
 

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from co2mix.params import DECISION_VARIABLES, Params
-from co2mix.simulate import truth
+from co2mix.core.params import Params
+from co2mix.physics import truth
+from co2mix.physics.truth import DESIGNED_COLUMNS
 
 # Predicts (CO2 kg/m3, strength MPa) for a frame of candidates with all model features.
 Predictor = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
@@ -24,13 +25,13 @@ Predictor = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
 
 def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
     """Candidates (n x 6 masses) as a frame with every feature the models and truth need:
-    the simulator's :func:`~co2mix.simulate.truth.evaluate_mix` under the fixed context,
+    the physics' :func:`~co2mix.physics.truth.evaluate_mix` under the fixed context,
     plus the cement supplier the strength models take as a category."""
     x = np.atleast_2d(np.asarray(x, dtype=float))
     context = params.optimize.context
     gen = params.generate
     frame = truth.evaluate_mix(
-        {v: x[:, i] for i, v in enumerate(DECISION_VARIABLES)},
+        {v: x[:, i] for i, v in enumerate(DESIGNED_COLUMNS)},
         context.model_dump(exclude={"cement_supplier"})
         | {"strength_factor": gen.suppliers[context.cement_supplier].strength_factor},
         gen.emission_factors,
@@ -62,7 +63,7 @@ class DataSupport:
     @classmethod
     def fit(cls, train: pd.DataFrame, params: Params) -> DataSupport:
         support = params.optimize.support
-        columns = (*DECISION_VARIABLES, "fine_agg")
+        columns = (*DESIGNED_COLUMNS, "fine_agg")
         mixes = train[list(columns)].dropna()
         if support.fit_rows and len(mixes) > support.fit_rows:
             mixes = mixes.sample(support.fit_rows, random_state=0)
@@ -102,7 +103,8 @@ class Problem:
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
-        return [tuple(self.params.optimize.bounds[v]) for v in DECISION_VARIABLES]
+        bounds = self.params.optimize.bounds
+        return [(bounds[v][0], bounds[v][1]) for v in DESIGNED_COLUMNS]
 
     def setup_errors(self) -> list[str]:
         """Why no mix can satisfy the setup before any evaluation (empty when it may)."""

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import get_args
 
 import numpy as np
 from scipy.optimize import differential_evolution, direct, dual_annealing
 
+from co2mix.core.params import OptimizerName
+
 PENALTY = 1000.0  # kg CO2e per unit of violation: any breach outweighs any saving
 
+Bounds = list[tuple[float, float]]
 Scorer = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # x (n, d) -> co2, violation
 
 
@@ -70,7 +74,7 @@ def _sample(starts: np.ndarray | None, n: int, seed: int) -> np.ndarray | None:
 
 
 def run_differential_evolution(
-    rec: Recorder, bounds: list, seed: int, popsize: int, starts: np.ndarray | None = None
+    rec: Recorder, bounds: Bounds, seed: int, popsize: int, starts: np.ndarray | None = None
 ) -> None:
     """Vectorized DE: the whole population in one objective call per generation.
 
@@ -100,7 +104,7 @@ def run_differential_evolution(
 
 
 def run_dual_annealing(
-    rec: Recorder, bounds: list, seed: int, popsize: int, starts: np.ndarray | None = None
+    rec: Recorder, bounds: Bounds, seed: int, popsize: int, starts: np.ndarray | None = None
 ) -> None:
     """Generalized simulated annealing with L-BFGS-B local searches, from a real mix."""
     x0 = _sample(starts, 1, seed)
@@ -110,14 +114,14 @@ def run_dual_annealing(
 
 
 def run_direct(
-    rec: Recorder, bounds: list, seed: int, popsize: int, starts: np.ndarray | None = None
+    rec: Recorder, bounds: Bounds, seed: int, popsize: int, starts: np.ndarray | None = None
 ) -> None:
     """DIRECT is deterministic and starts from the box centre: every seed gives the same run."""
     direct(rec.scalar, bounds, maxfun=rec.budget, maxiter=rec.budget, locally_biased=True)
 
 
 def run_random_search(
-    rec: Recorder, bounds: list, seed: int, popsize: int, starts: np.ndarray | None = None
+    rec: Recorder, bounds: Bounds, seed: int, popsize: int, starts: np.ndarray | None = None
 ) -> None:
     """The baseline: the budget as uniform random candidates in the bounds, a DE
     generation per call. It ignores ``starts``: it is what a search without any idea costs."""
@@ -129,9 +133,13 @@ def run_random_search(
         rec(low + (high - low) * rng.random((n, len(bounds))))
 
 
-SOLVERS: dict[str, Callable[..., None]] = {
+Solver = Callable[[Recorder, Bounds, int, int, np.ndarray | None], None]
+
+SOLVERS: dict[OptimizerName, Solver] = {
     "differential_evolution": run_differential_evolution,
     "dual_annealing": run_dual_annealing,
     "direct": run_direct,
     "random_search": run_random_search,
 }
+if set(SOLVERS) != set(get_args(OptimizerName)):  # params offer exactly the solvers there are
+    raise ImportError(f"SOLVERS {sorted(SOLVERS)} != OptimizerName {get_args(OptimizerName)}")

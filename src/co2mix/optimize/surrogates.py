@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,12 +18,15 @@ from sklearn.base import clone
 from sklearn.metrics import root_mean_squared_error
 from sklearn.pipeline import Pipeline
 
-from co2mix.cli import InputError
-from co2mix.io import load_model
+from co2mix.core.errors import ParamsError
+from co2mix.core.params import Params
+from co2mix.modeling.models import options_of
+from co2mix.modeling.search import XGBoostOptions
+from co2mix.modeling.store import load_models
 from co2mix.optimize.problem import Predictor
-from co2mix.params import Params
+from co2mix.physics.truth import CO2, STRENGTH
 
-CO2, STRENGTH = "co2_kg_m3", "strength_mpa"
+REMEDIES = ("xgboost_monotone", "ensemble")  # built here from the trained models
 
 
 @dataclass(frozen=True)
@@ -33,18 +36,47 @@ class Surrogate:
     strength_rmse: float  # on the test rows: the unit of the safety margin
 
 
-def load_pipelines(params: Params, models_dir: Path) -> dict[str, dict[str, Pipeline]]:
-    """Every trained pipeline, by target then model name."""
-    pipelines: dict[str, dict[str, Pipeline]] = {}
+def check_setup(params: Params) -> None:
+    """The optimize stage's rules across sections, checked when it starts (not when params
+    load: ``dvc exp run -S train.models=[linear]`` must still train the other stages)."""
+    opt, models = params.optimize, params.train.models
     for target in (CO2, STRENGTH):
         if target not in params.data.targets:
-            raise InputError(f"params.yaml: optimize needs target {target!r} in data.targets")
-        pipelines[target] = {m: load_model(models_dir, target, m) for m in params.train.models}
-    return pipelines
+            raise ParamsError(f"params.yaml: optimize needs target {target!r} in data.targets")
+    unknown = [s for s in opt.surrogates if s not in [*models, *REMEDIES]]
+    if unknown:
+        raise ParamsError(
+            f"params.yaml: optimize.surrogates {unknown} are neither in train.models "
+            f"{models} nor remedies {list(REMEDIES)}"
+        )
+    if "xgboost_monotone" in opt.surrogates and "xgboost" not in models:
+        raise ParamsError("params.yaml: optimize.surrogates: xgboost_monotone needs xgboost")
+    supplier = opt.context.cement_supplier
+    if supplier not in params.generate.suppliers:
+        raise ParamsError(
+            f"params.yaml: optimize.context.cement_supplier {supplier!r} is not one of "
+            f"generate.suppliers {sorted(params.generate.suppliers)}"
+        )
+    for target, constraints in opt.monotone.items():
+        if target not in params.data.targets:
+            raise ParamsError(
+                f"params.yaml: optimize.monotone.{target}: not a target {params.data.targets}"
+            )
+        extra = sorted(set(constraints) - set(params.train.features[target]))
+        if extra:
+            raise ParamsError(
+                f"params.yaml: optimize.monotone.{target}: {extra} are not in "
+                f"train.features.{target}"
+            )
+
+
+def load_pipelines(params: Params) -> dict[str, dict[str, Pipeline]]:
+    """Every trained pipeline of both targets, by target then model name."""
+    return load_models([CO2, STRENGTH], params.train.models)
 
 
 def monotone_refit(
-    pipeline: Pipeline, signs: dict[str, int], train: pd.DataFrame, target: str, n_jobs: int
+    pipeline: Pipeline, signs: Mapping[str, int], train: pd.DataFrame, target: str, n_jobs: int
 ) -> Pipeline:
     """The tuned XGBoost pipeline refit on the same rows with monotone constraints."""
     prep = pipeline.named_steps["prep"]
@@ -94,7 +126,7 @@ def build_surrogates(
                 opt.ensemble_penalty_std,
             )
         elif name == "xgboost_monotone":
-            n_jobs = params.train.options_block("xgboost").get("n_jobs", 1)
+            n_jobs = options_of(params.train, "xgboost", XGBoostOptions).n_jobs
             refit = {
                 target: monotone_refit(
                     pipelines[target]["xgboost"],

@@ -8,31 +8,33 @@ are exact copies logged right after the original.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from co2mix.params import Faults
+from co2mix.core.params import Data, Faults
+from co2mix.core.schemas import FaultCells, FaultCounts, FaultRecord, TamperedRun
 
 SPIKE_SD = (8.0, 15.0)
 
 
 def _tampered_runs(
     frame: pd.DataFrame,
+    keys: tuple[str, str],
     columns: list[str],
     faults: Faults,
     rng: np.random.Generator,
     taken: np.ndarray,
-) -> list[dict[str, Any]]:
-    """A sensor holds the value it read at a start row for some hours."""
+) -> list[TamperedRun]:
+    """A sensor holds the value it read at a start row for some hours.
+    ``keys`` names the id and the time column."""
     n = len(frame)
     starts = np.flatnonzero(rng.random(n) < faults.tampered_start_rate)
     which = rng.integers(0, len(columns), size=len(starts))
     hours = rng.uniform(faults.tampered_hours[0], faults.tampered_hours[1], size=len(starts))
-    times = frame["produced_at"].to_numpy()
-    ids = frame["batch_id"].to_numpy()
-    runs = []
+    id_column, time_column = keys
+    times = frame[time_column].to_numpy()
+    ids = frame[id_column].to_numpy()
+    runs: list[TamperedRun] = []
     for start, j, h in zip(starts, which, hours, strict=True):
         if taken[start, j]:
             continue
@@ -60,7 +62,7 @@ def _tampered_runs(
     return runs
 
 
-def _cell_faults(columns: list[str], mask: np.ndarray, ids: np.ndarray) -> list[dict[str, Any]]:
+def _cell_faults(columns: list[str], mask: np.ndarray, ids: np.ndarray) -> list[FaultCells]:
     return [
         {"column": column, "batch_ids": ids[mask[:, j]].tolist()}
         for j, column in enumerate(columns)
@@ -71,24 +73,27 @@ def _cell_faults(columns: list[str], mask: np.ndarray, ids: np.ndarray) -> list[
 def inject_faults(
     clean: pd.DataFrame,
     faults: Faults,
+    data: Data,
     rng: np.random.Generator,
     protected: dict[str, list[int]] | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, FaultRecord]:
     """Return the faulty recorded batch and the record of every fault injected.
 
     ``protected`` maps a column to batch ids whose cells already carry a fault
-    (a stuck sensor of the drift scenario) and must not get a second one.
+    (a stuck sensor of the drift scenario) and must not get a second one. Faults strike
+    the sensor columns ``data`` names.
     """
     frame = clean.copy()
-    columns = list(faults.sensor_columns)
+    columns = list(data.sensor_columns)
     n, k = len(frame), len(columns)
-    ids = frame["batch_id"].to_numpy()
+    ids = frame[data.id_column].to_numpy()
     taken = np.zeros((n, k), dtype=bool)
     for column, batch_ids in (protected or {}).items():
         if column in columns:
             taken[np.isin(ids, batch_ids), columns.index(column)] = True
 
-    tampered = _tampered_runs(frame, columns, faults, rng, taken)
+    keys = (data.id_column, data.time_column)
+    tampered = _tampered_runs(frame, keys, columns, faults, rng, taken)
 
     spikes = (rng.random((n, k)) < faults.spike_rate) & ~taken
     size = rng.uniform(*SPIKE_SD, size=(n, k)) * rng.choice([-1.0, 1.0], size=(n, k))
@@ -108,7 +113,7 @@ def inject_faults(
     order = np.sort(np.concatenate([np.arange(n), duplicated]), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)
 
-    record = {
+    record: FaultRecord = {
         "null": _cell_faults(columns, nulls, ids),
         "spike": _cell_faults(columns, spikes, ids),
         "tampered": tampered,
@@ -117,7 +122,7 @@ def inject_faults(
     return frame, record
 
 
-def fault_counts(record: dict[str, Any]) -> dict[str, int]:
+def fault_counts(record: FaultRecord) -> FaultCounts:
     """How many faults of each kind a record holds (cells, runs or rows)."""
     return {
         "null_cells": sum(len(f["batch_ids"]) for f in record["null"]),

@@ -14,16 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from co2mix.params import Generate
-from co2mix.simulate import truth, weather
+from co2mix.core.errors import ParamsError
+from co2mix.core.params import Data, Generate
+from co2mix.physics import truth
+from co2mix.simulate import weather
 from co2mix.simulate.recipes import recipe_table, recipe_weights, sample_mixes
 
 AGES_DAYS = np.array([1, 3, 7, 28, 56, 90])
 AGE_SHARES = np.array([0.05, 0.08, 0.10, 0.60, 0.10, 0.07])
-TARGETS = ("co2_kg_m3", "strength_mpa")
-COLUMNS = (
-    "batch_id",
-    "produced_at",
+SENSOR_COLUMNS = (  # what the plant's instruments read: where sensor faults can strike
+    "ambient_temp_c",
+    "humidity_pct",
+    "curing_temp_c",
+    "mixing_time_s",
+    "drum_rpm",
+    "mixing_energy_kwh",
+    "heating_energy_kwh",
+)
+COLUMNS = (  # after the id and time columns, which params name (data.id_column, .time_column)
     "recipe",
     "cement_supplier",
     *truth.MIX_COLUMNS,
@@ -37,8 +45,23 @@ COLUMNS = (
     "heating_energy_kwh",
     "transport_km",
     "dosing_events",
-    *TARGETS,
+    *truth.TARGETS,
 )
+
+
+def check_schema(data: Data) -> None:
+    """Refuse a ``data`` section the plant cannot produce: sensors it does not have, or an
+    id or time column that would overwrite one of its columns."""
+    unknown = [c for c in data.sensor_columns if c not in SENSOR_COLUMNS]
+    if unknown:
+        raise ParamsError(
+            f"params.yaml: data.sensor_columns {unknown} are not sensors of the simulated "
+            f"plant; its sensors: {list(SENSOR_COLUMNS)}"
+        )
+    for key in ("id_column", "time_column"):
+        name = getattr(data, key)
+        if name in COLUMNS:
+            raise ParamsError(f"params.yaml: data.{key} = {name!r} is a column of the plant")
 
 
 @dataclass(frozen=True)
@@ -71,7 +94,7 @@ def supplier_factors(params: Generate, weakening: float) -> dict[str, float]:
     return factors
 
 
-def simulate_batch(params: Generate, spec: BatchSpec, drivers: Drivers) -> pd.DataFrame:
+def simulate_batch(params: Generate, data: Data, spec: BatchSpec, drivers: Drivers) -> pd.DataFrame:
     """Clean rows (no sensor faults) for one batch, in production order."""
     n = spec.rows
 
@@ -115,12 +138,12 @@ def simulate_batch(params: Generate, spec: BatchSpec, drivers: Drivers) -> pd.Da
 
     noise = rng(7)
     co2 = truth.co2_kg_m3(frame, params.emission_factors, params.process)
-    frame["co2_kg_m3"] = co2 + noise.normal(0.0, params.noise.co2_sigma, n)
+    frame[truth.CO2] = co2 + noise.normal(0.0, params.noise.co2_sigma, n)
     strength = truth.strength_mpa(frame, params.strength)
-    frame["strength_mpa"] = np.maximum(
+    frame[truth.STRENGTH] = np.maximum(
         strength + noise.normal(0.0, params.noise.strength_sigma, n), 0.0
     )
 
-    frame["batch_id"] = np.arange(spec.first_id, spec.first_id + n, dtype=np.int64)
-    frame["produced_at"] = times
-    return frame[list(COLUMNS)].reset_index(drop=True)
+    frame[data.id_column] = np.arange(spec.first_id, spec.first_id + n, dtype=np.int64)
+    frame[data.time_column] = times
+    return frame[[data.id_column, data.time_column, *COLUMNS]].reset_index(drop=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from co2mix.simulate.truth import DESIGNED_COLUMNS, fine_agg_kg
+from co2mix.physics.truth import DESIGNED_COLUMNS, fine_agg_kg
 
 # name, binder kg/m3, slag share, fly ash share, w/b, superplasticizer kg/m3, coarse kg/m3, weight
 _FAMILIES = [

@@ -11,22 +11,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from co2mix.simulate.plant import TARGETS, Drivers
+from co2mix.core.params import Scenario
+from co2mix.core.schemas import ColumnChange, DriftRecord, StuckSensor
+from co2mix.physics.truth import TARGETS
+from co2mix.simulate.plant import Drivers
 
 WINTER_OFFSET_C = -8.0
 RECIPE_TILT = 4.0
 SUPPLIER_WEAKENING = 0.12
 STUCK_FRACTION = 0.20
 STUCK_CANDIDATES = ("humidity_pct", "ambient_temp_c")
-NOT_COMPARED = ("batch_id", "produced_at")
 
 
-def drivers_for(scenario: str, magnitude: float) -> Drivers:
+def drivers_for(scenario: Scenario, magnitude: float) -> Drivers:
     """How the plant is run differently under ``scenario``."""
     if scenario == "winter":
         return Drivers(ambient_offset_c=WINTER_OFFSET_C * magnitude)
@@ -40,8 +40,8 @@ def drivers_for(scenario: str, magnitude: float) -> Drivers:
 
 
 def stick_sensor(
-    frame: pd.DataFrame, rng: np.random.Generator, magnitude: float
-) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    frame: pd.DataFrame, rng: np.random.Generator, magnitude: float, id_column: str
+) -> tuple[pd.DataFrame, StuckSensor | None]:
     """A sensor that stops updating for a contiguous stretch of production."""
     n = len(frame)
     length = min(round(STUCK_FRACTION * magnitude * n), n)
@@ -53,27 +53,30 @@ def stick_sensor(
     value = float(frame[column].iloc[start])
     rows = np.arange(start + 1, start + length)
     stuck.loc[rows, column] = value
-    record = {
+    record: StuckSensor = {
         "kind": "stuck_sensor",
         "column": column,
         "value": value,
-        "start_batch_id": int(frame["batch_id"].iloc[start]),
-        "batch_ids": frame["batch_id"].iloc[rows].astype(int).tolist(),
+        "start_batch_id": int(frame[id_column].iloc[start]),
+        "batch_ids": frame[id_column].iloc[rows].astype(int).tolist(),
     }
     return stuck, record
 
 
-def column_changes(baseline: pd.DataFrame, drifted: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per column moved by the scenario: rows changed and, if numeric, the mean shift in sd."""
-    changes: dict[str, dict[str, Any]] = {}
+def column_changes(
+    baseline: pd.DataFrame, drifted: pd.DataFrame, not_compared: tuple[str, ...]
+) -> dict[str, ColumnChange]:
+    """Per column moved by the scenario: rows changed and, if numeric, the mean shift in sd.
+    The ``not_compared`` columns (the id and the time) are not features."""
+    changes: dict[str, ColumnChange] = {}
     for column in baseline.columns:
-        if column in NOT_COMPARED:
+        if column in not_compared:
             continue
         before, after = baseline[column], drifted[column]
         changed = int((before.astype(object) != after.astype(object)).sum())
         if changed == 0:
             continue
-        entry: dict[str, Any] = {"changed_rows": changed}
+        entry: ColumnChange = {"changed_rows": changed}
         if pd.api.types.is_numeric_dtype(before):
             sd = float(before.std())
             shift = float(after.mean() - before.mean())
@@ -84,15 +87,16 @@ def column_changes(baseline: pd.DataFrame, drifted: pd.DataFrame) -> dict[str, d
 
 
 def drift_record(
-    scenario: str,
+    scenario: Scenario,
     magnitude: float,
     drivers: Drivers,
-    baseline: pd.DataFrame,
-    drifted: pd.DataFrame,
-    stuck: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """What truth.json says about the drift applied to the current batch."""
-    changes = column_changes(baseline, drifted)
+    frames: tuple[pd.DataFrame, pd.DataFrame],
+    stuck: StuckSensor | None,
+    not_compared: tuple[str, ...],
+) -> DriftRecord:
+    """What truth.json says about the drift applied to the current batch: ``frames`` is the
+    batch simulated without and with the scenario."""
+    changes = column_changes(*frames, not_compared)
     return {
         "scenario": scenario,
         "magnitude": magnitude,

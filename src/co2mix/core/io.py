@@ -13,14 +13,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from co2mix.cli import InputError
-
-if TYPE_CHECKING:
-    from co2mix.params import Params
+from co2mix.core.errors import InputError
 
 
 def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
@@ -33,40 +30,6 @@ def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise InputError(f"{path}: not a readable parquet file: {exc}") from None
-
-
-def read_raw_batches(
-    params: Params, raw_dir: str | Path = "data/raw", *, check_features: bool = True
-) -> tuple[dict[str, pd.DataFrame], Any]:
-    """The reference and current batches, their columns checked against params, and the
-    truth record when the data come from the simulator (None otherwise)."""
-    from co2mix.params import validate_columns
-
-    raw_dir = Path(raw_dir)
-    batches = {}
-    for name in ("reference", "current"):
-        path = raw_dir / f"{name}.parquet"
-        batches[name] = read_parquet(path, stage_hint="generate")
-        validate_columns(
-            list(batches[name].columns), params, str(path), check_features=check_features
-        )
-    return batches, read_json(raw_dir / "truth.json")
-
-
-def model_path(models_dir: str | Path, target: str, model: str) -> Path:
-    """A trained model: one directory per matrix cell, so that extra files (XGBoost's
-    native JSON) are tracked with it and a restored cache is complete."""
-    return Path(models_dir) / target / model / "model.joblib"
-
-
-def load_model(models_dir: str | Path, target: str, model: str) -> Any:
-    """A trained pipeline; a missing one is an :class:`InputError` naming it."""
-    import joblib
-
-    path = model_path(models_dir, target, model)
-    if not path.exists():
-        raise InputError(f"{path}: model not found (run: dvc repro train)")
-    return joblib.load(path)
 
 
 def read_json(path: str | Path) -> Any:

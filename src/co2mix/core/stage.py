@@ -5,11 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from co2mix.params import ParamsError
-
-
-class InputError(ValueError):
-    """Input data or files a stage cannot use; the message names the file or column."""
+from co2mix.core.errors import InputError, ParamsError
 
 
 def run_stage(name: str, main: Callable[[], None]) -> None:

@@ -11,12 +11,12 @@ distance in km, CO2 in kg CO2e per m3, strength in MPa.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from co2mix.params import EmissionFactors, Process, StrengthModel
+from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
 
 # Particle densities, kg/m3 (absolute-volume method).
 DENSITY_KG_M3: dict[str, float] = {
@@ -31,6 +31,9 @@ DENSITY_KG_M3: dict[str, float] = {
 AIR_FRACTION = 0.02  # entrapped air, m3 per m3
 MIX_COLUMNS = tuple(DENSITY_KG_M3)  # the seven masses, fine aggregate last
 DESIGNED_COLUMNS = MIX_COLUMNS[:-1]  # what a recipe doses; fine aggregate fills the rest
+CO2: Final = "co2_kg_m3"  # what the physics computes: the plant's two targets
+STRENGTH: Final = "strength_mpa"
+TARGETS = (CO2, STRENGTH)
 T_REF_C = 20.0  # reference curing temperature of the 28-day strength
 SPECIFIC_HEAT_KJ_KG_K = 0.95  # fresh concrete, for heating energy
 
@@ -43,18 +46,18 @@ def _col(frame: Frame, name: str) -> np.ndarray:
 
 def fine_agg_kg(frame: Frame) -> np.ndarray:
     """Fine aggregate that fills 1 m3: sum(m_i / rho_i) + air = 1. Negative means infeasible."""
-    volume = sum(_col(frame, c) / DENSITY_KG_M3[c] for c in DESIGNED_COLUMNS)
+    volume = np.asarray(sum(_col(frame, c) / DENSITY_KG_M3[c] for c in DESIGNED_COLUMNS))
     return (1.0 - AIR_FRACTION - volume) * DENSITY_KG_M3["fine_agg"]
 
 
 def volume_m3(frame: Frame) -> np.ndarray:
     """Absolute volume of all components plus air; 1.0 for a valid mix."""
-    return sum(_col(frame, c) / DENSITY_KG_M3[c] for c in MIX_COLUMNS) + AIR_FRACTION
+    return np.asarray(sum(_col(frame, c) / DENSITY_KG_M3[c] for c in MIX_COLUMNS) + AIR_FRACTION)
 
 
 def mass_t(frame: Frame) -> np.ndarray:
     """Mass of 1 m3 of fresh concrete, tonnes."""
-    return sum(_col(frame, c) for c in MIX_COLUMNS) / 1000.0
+    return np.asarray(sum(_col(frame, c) for c in MIX_COLUMNS) / 1000.0)
 
 
 def binder_kg(frame: Frame) -> np.ndarray:
@@ -166,8 +169,8 @@ def evaluate_mix(
     cols["curing_temp_c"] = curing_temp_c(cols["ambient_temp_c"], process)
     cols["mixing_energy_kwh"] = mixing_energy_kwh(cols)
     cols["heating_energy_kwh"] = heating_energy_kwh(cols, process)
-    cols["co2_kg_m3"] = co2_kg_m3(cols, factors, process)
-    cols["strength_mpa"] = strength_mpa(cols, strength)
+    cols[CO2] = co2_kg_m3(cols, factors, process)
+    cols[STRENGTH] = strength_mpa(cols, strength)
     cols["volume_ok"] = cols["fine_agg"] >= 0.0
     return pd.DataFrame(cols)
 

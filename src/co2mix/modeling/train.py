@@ -1,4 +1,4 @@
-"""Training one (target, model) pair of the matrix: select rows and features, fit, describe."""
+"""Training one (target, model) cell of the matrix: select rows and features, fit, describe."""
 
 from __future__ import annotations
 
@@ -7,18 +7,22 @@ from typing import Any
 
 import pandas as pd
 
-from co2mix.models import FitSpec, Fitted, fit_model, options_for
-from co2mix.params import Params, ParamsError, require_columns
+from co2mix.core.errors import ParamsError
+from co2mix.core.params import Params
+from co2mix.core.params_file import require_columns
+from co2mix.core.schemas import TrainMetrics
+from co2mix.modeling.models import fit_model, model_options
+from co2mix.modeling.registry import FitSpec, Fitted
 
 
 @dataclass
 class TrainResult:
     fitted: Fitted
-    metrics: dict[str, Any]
+    metrics: TrainMetrics
 
 
-def fit_spec(params: Params, target: str, model: str) -> FitSpec:
-    """The features, seed and options of one matrix cell; unknown names are params errors."""
+def fit_spec(params: Params, target: str, model: str) -> FitSpec[Any]:
+    """The features, seed and typed options of one matrix cell; unknown names are refused."""
     if target not in params.data.targets:
         raise ParamsError(
             f"params.yaml: data.targets has no target {target!r}; targets: {params.data.targets}"
@@ -33,17 +37,19 @@ def fit_spec(params: Params, target: str, model: str) -> FitSpec:
         categorical=[c for c in features if c in params.data.categorical],
         seed=params.train.seed,
         validation_fraction=params.train.validation_fraction,
-        options=options_for(model, params.train.options_block(model), f"train.{model}"),
+        options=model_options(params.train, model),
     )
 
 
-def train_one(params: Params, train: pd.DataFrame, target: str, model: str, source: str):
+def train_one(
+    params: Params, train: pd.DataFrame, target: str, model: str, source: str
+) -> TrainResult:
     """Fit ``model`` on ``train`` for ``target``; metrics say how it did on validation."""
     spec = fit_spec(params, target, model)
     require_columns(f"train.features.{target}", spec.features, list(train.columns), source)
     require_columns("data.targets", [target], list(train.columns), source)
     fitted = fit_model(model, spec, train, train[target])
-    metrics = {
+    metrics: TrainMetrics = {
         "target": target,
         "model": model,
         "features": spec.features,

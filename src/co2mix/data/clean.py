@@ -9,16 +9,16 @@ about the test rows leaks into training.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.impute import KNNImputer
 from sklearn.model_selection import train_test_split
 
-from co2mix import detect, truth_score
-from co2mix.params import Data, Detect, Prepare
+from co2mix.core.params import Data, Detect, Prepare
+from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, TrainTest, TruthRecord
+from co2mix.data import detect, scoring
 
 
 @dataclass
@@ -34,7 +34,7 @@ class CleanBatch:
 class Prepared:
     train: pd.DataFrame
     test: pd.DataFrame
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: PrepareMetrics
 
 
 def clean_batch(frame: pd.DataFrame, data: Data, det: Detect) -> CleanBatch:
@@ -42,11 +42,12 @@ def clean_batch(frame: pd.DataFrame, data: Data, det: Detect) -> CleanBatch:
     duplicated = detect.duplicate_rows(frame)
     dropped = frame.loc[duplicated, data.id_column].astype(int).tolist()
     kept = frame.loc[~duplicated].reset_index(drop=True)
-    stuck = detect.stuck_cells(kept, det.columns, det.stuck_min_readings)
-    spikes = detect.spike_cells(kept, det.columns, det.spike_z, exclude=stuck)
-    nulls_in = int(kept[det.columns].isna().sum().sum())
+    sensors = data.sensor_columns
+    stuck = detect.stuck_cells(kept, sensors, det.stuck_min_readings)
+    spikes = detect.spike_cells(kept, sensors, det.spike_z, exclude=stuck)
+    nulls_in = int(kept[sensors].isna().sum().sum())
     cleaned = kept.copy()
-    for column in det.columns:
+    for column in sensors:
         cleaned[column] = cleaned[column].mask(stuck[column] | spikes[column])
     return CleanBatch(cleaned, dropped, stuck, spikes, nulls_in)
 
@@ -98,9 +99,9 @@ def impute(
 
 
 def _batch_metrics(
-    name: str, raw: pd.DataFrame, clean: CleanBatch, data: Data, truth: dict[str, Any] | None
-) -> dict[str, Any]:
-    metrics: dict[str, Any] = {
+    name: BatchName, raw: pd.DataFrame, clean: CleanBatch, data: Data, truth: TruthRecord | None
+) -> BatchCleaning:
+    metrics: BatchCleaning = {
         "rows_in": len(raw),
         "duplicates_dropped": len(clean.dropped_ids),
         "flagged_cells": {
@@ -112,13 +113,13 @@ def _batch_metrics(
     if truth is None:
         return metrics
     dropped = set(clean.dropped_ids)
-    metrics["detection"] = truth_score.fault_scores(
+    metrics["detection"] = scoring.fault_scores(
         truth[name],
         clean.frame[data.id_column],
         dropped,
         {"stuck": clean.stuck, "spike": clean.spikes},
     )
-    injected_duplicates = truth_score.injected_faults(truth[name])["duplicate"]
+    injected_duplicates = scoring.injected_duplicates(truth[name])
     metrics["rows_dropped_without_fault"] = len(dropped - injected_duplicates)
     return metrics
 
@@ -128,10 +129,10 @@ def prepare(
     data: Data,
     det: Detect,
     prep: Prepare,
-    truth: dict[str, Any] | None = None,
+    truth: TruthRecord | None = None,
 ) -> Prepared:
     """Clean the batches ``prep.use`` selects, split, impute; with metrics."""
-    names = ["reference", "current"] if prep.use == "both" else [prep.use]
+    names: list[BatchName] = ["reference", "current"] if prep.use == "both" else [prep.use]
     cleaned = {name: clean_batch(batches[name], data, det) for name in names}
     combined = pd.concat([cleaned[n].frame for n in names], ignore_index=True)
     train, test = split(combined, prep, data.time_column)
@@ -141,11 +142,13 @@ def prepare(
         for c in data.feature_columns(list(combined.columns))
         if c not in data.categorical and pd.api.types.is_numeric_dtype(combined[c])
     ]
-    missing = {"train": int(train[numeric].isna().sum().sum())}
-    missing["test"] = int(test[numeric].isna().sum().sum())
+    missing: TrainTest = {
+        "train": int(train[numeric].isna().sum().sum()),
+        "test": int(test[numeric].isna().sum().sum()),
+    }
     train, test = impute(train, test, numeric, prep.knn_k, prep.knn_fit_rows, prep.seed)
 
-    metrics = {
+    metrics: PrepareMetrics = {
         "use": prep.use,
         "split": prep.split,
         "batches": {n: _batch_metrics(n, batches[n], cleaned[n], data, truth) for n in names},

@@ -8,19 +8,30 @@ for a fixed seed as long as ``n_trials`` (not ``timeout_s``, a safety net) ends 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import optuna
 import pandas as pd
+from pydantic import Field
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from xgboost import XGBRegressor
 
-from co2mix.models import FitSpec, Fitted, XGBoostOptions, preprocessor, validation_split
+from co2mix.modeling.registry import FitSpec, Fitted, Options, preprocessor, validation_split
 
 
-def _regressor(params: dict[str, Any], options: XGBoostOptions, seed: int, **extra) -> XGBRegressor:
+class XGBoostOptions(Options):
+    n_trials: Annotated[int, Field(ge=1)]
+    timeout_s: Annotated[float, Field(gt=0)]
+    max_estimators: Annotated[int, Field(ge=10)]
+    early_stopping_rounds: Annotated[int, Field(ge=1)]
+    n_jobs: Annotated[int, Field(ge=1)]
+
+
+def _regressor(
+    params: dict[str, Any], options: XGBoostOptions, seed: int, **extra: Any
+) -> XGBRegressor:
     return XGBRegressor(
         tree_method="hist",
         objective="reg:squarederror",
@@ -43,8 +54,9 @@ def _space(trial: optuna.Trial) -> dict[str, Any]:
     }
 
 
-def tune_xgboost(spec: FitSpec, x: pd.DataFrame, y: pd.Series) -> Fitted:
-    options: XGBoostOptions = spec.options  # type: ignore[assignment]
+def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -> Fitted:
+    """XGBoost (hist) tuned by Optuna's seeded TPE sampler, early stopping on validation."""
+    options = spec.options
     prep = preprocessor(spec, scale=False, drop_first=False)
     x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
     fit_matrix = prep.fit_transform(x_fit)
@@ -74,6 +86,7 @@ def tune_xgboost(spec: FitSpec, x: pd.DataFrame, y: pd.Series) -> Fitted:
         show_progress_bar=True,
     )
     best = study.best_trial
+    assert best.value is not None  # a completed trial has a value
     n_estimators = best.user_attrs["n_estimators"]
     final = Pipeline(
         [

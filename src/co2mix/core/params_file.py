@@ -1,0 +1,70 @@
+"""Reading params.yaml: the one place that opens it, and how its errors are worded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from co2mix.core import paths
+from co2mix.core.errors import ParamsError
+from co2mix.core.params import Params
+
+
+def describe_error(error: ErrorDetails, source: str, prefix: str = "") -> str:
+    """One line per pydantic error, naming the dotted key (``prefix`` goes in front)."""
+    key = ".".join([*([prefix] if prefix else []), *(str(part) for part in error["loc"])])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not key:  # a rule across sections: the message names the keys itself
+        return f"{source}: {message}"
+    if error["type"] == "missing":
+        return f"{source}: missing key {key}"
+    if error["type"] == "extra_forbidden":
+        return f"{source}: unknown key {key}"
+    if isinstance(error["input"], dict):  # a rule across a section's keys: not the whole section
+        return f"{source}: {key}: {message}"
+    return f"{source}: {key} = {error['input']!r}: {message}"
+
+
+def params_error(exc: ValidationError, source: str, prefix: str = "") -> ParamsError:
+    """A :class:`ParamsError` with every problem of ``exc``, one per line."""
+    lines = [describe_error(err, source, prefix) for err in exc.errors(include_url=False)]
+    return ParamsError("\n".join(lines))
+
+
+def parse_params(raw: object, source: str = str(paths.PARAMS)) -> Params:
+    """Validate an already-loaded mapping; raise :class:`ParamsError` naming every bad key."""
+    if not isinstance(raw, dict):
+        what = "an empty file" if raw is None else type(raw).__name__
+        raise ParamsError(f"{source}: expected a mapping of sections at the top level, got {what}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise params_error(exc, source) from None
+
+
+def load_params(path: str | Path = paths.PARAMS) -> Params:
+    """Read and validate the params file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    return parse_params(raw, str(path))
+
+
+def require_columns(
+    key: str, columns: Sequence[str], available: Sequence[str], source: str
+) -> None:
+    """Refuse a params list that names columns the data does not have."""
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        raise ParamsError(
+            f"params.yaml: {key} names unknown column(s) {unknown}; "
+            f"columns in {source}: {list(available)}"
+        )

@@ -1,0 +1,82 @@
+"""Every file the pipeline reads or writes, relative to the project root: the one home of
+the paths (``dvc.yaml`` declares the same files; ``tests/test_layers.py`` checks they agree).
+
+Stages run from the project root (DVC's working directory), so relative paths are the
+paths DVC tracks, and the report can ask git for the same path at another revision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+DVC_LOCK = Path("dvc.lock")
+
+# generate
+RAW = Path("data/raw")
+REFERENCE = RAW / "reference.parquet"
+CURRENT = RAW / "current.parquet"
+TRUTH = RAW / "truth.json"
+BATCHES = {"reference": REFERENCE, "current": CURRENT}
+
+# check
+REPORTS = Path("data/reports")
+CHECK_HTML = REPORTS / "check.html"
+CHECK_GATE = REPORTS / "check-gate.txt"  # written unless check stopped the pipeline
+TIMINGS = REPORTS / "timings"  # wall-clock seconds: beside the data, never in metrics/
+
+# prepare
+PREPARED = Path("data/prepared")
+TRAIN = PREPARED / "train.parquet"
+TEST = PREPARED / "test.parquet"
+
+# train, evaluate
+MODELS = Path("data/models")
+CHAMPIONS = Path("data/champions")
+
+# optimize
+OPTIMIZE_RUNS = Path("data/optimize/runs.json")
+
+# committed metrics and plot data
+METRICS = Path("metrics")
+GENERATE_METRICS = METRICS / "generate.json"
+CHECK_METRICS = METRICS / "check.json"
+PREPARE_METRICS = METRICS / "prepare.json"
+TRAIN_METRICS = METRICS / "train"
+EVALUATE_METRICS = METRICS / "evaluate.json"
+EXPLANATIONS = METRICS / "explanations.json"
+OPTIMIZE_METRICS = METRICS / "optimize.json"
+PLOTS = METRICS / "plots"
+EVALUATE_PLOTS = PLOTS / "evaluate"
+CONVERGENCE_PLOT = PLOTS / "convergence.csv"
+PARETO_PLOT = PLOTS / "pareto.csv"
+
+
+def model_dir(target: str, model: str) -> Path:
+    """One directory per matrix cell, so that extra files (XGBoost's native JSON) are
+    tracked with the model and a restored cache is complete."""
+    return MODELS / target / model
+
+
+def model_file(target: str, model: str) -> Path:
+    return model_dir(target, model) / "model.joblib"
+
+
+def champion_file(target: str) -> Path:
+    return CHAMPIONS / f"{target}.joblib"
+
+
+def train_metrics(target: str, model: str) -> Path:
+    return TRAIN_METRICS / f"{target}-{model}.json"
+
+
+def predictions_plot(target: str) -> Path:
+    return EVALUATE_PLOTS / f"predictions-{target}.csv"
+
+
+def importance_plot(target: str) -> Path:
+    return EVALUATE_PLOTS / f"importance-{target}.csv"
+
+
+def timing(stage: str) -> Path:
+    return TIMINGS / f"{stage}.json"

@@ -1,0 +1,77 @@
+"""Every record file is written and read here, checked against its schema.
+
+The schemas are in :mod:`co2mix.core.schemas`; :data:`SCHEMAS` says which file has which.
+A stage never writes, and the report never reads, a record of the wrong shape: the error
+names the file and the keys that are wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from co2mix.core import paths, schemas
+from co2mix.core.errors import InputError
+from co2mix.core.io import StagedOutputs, read_json
+
+# ------------------------------------------------------------------ reading and writing
+
+SCHEMAS: dict[Path, Any] = {
+    paths.TRUTH: schemas.TruthRecord,
+    paths.GENERATE_METRICS: schemas.GenerateMetrics,
+    paths.CHECK_METRICS: schemas.CheckMetrics,
+    paths.PREPARE_METRICS: schemas.PrepareMetrics,
+    paths.EVALUATE_METRICS: schemas.EvaluateMetrics,
+    paths.EXPLANATIONS: schemas.Explanations,
+    paths.OPTIMIZE_METRICS: schemas.OptimizeMetrics,
+    paths.OPTIMIZE_RUNS: list[schemas.RunRecord],
+}  # and every metrics/train/<target>-<model>.json: schemas.TrainMetrics
+
+Record = TypeVar("Record")
+
+
+@cache
+def _adapter(schema: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(schema)
+
+
+def check(record: Record, schema: Any, where: str) -> Record:
+    """``record`` if it has ``schema``'s shape; an :class:`InputError` naming ``where`` if not."""
+    try:
+        _adapter(schema).validate_python(record)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:5]
+        )
+        raise InputError(f"{where}: not a valid record ({problems})") from None
+    return record
+
+
+def write(
+    out: StagedOutputs, path: Path, record: Any, schema: Any = None, compact: bool = False
+) -> None:
+    """Stage ``record`` for ``path`` after checking it against its schema
+    (``SCHEMAS[path]`` unless given)."""
+    out.json(check(record, schema or SCHEMAS[path], str(path)), path, compact=compact)
+
+
+def read(path: Path, schema: type[Record], root: Path = Path(".")) -> Record | None:
+    """The record at ``root / path`` checked against ``schema``; None when it does not exist."""
+    raw = read_json(root / path)
+    return None if raw is None else check(raw, schema, str(root / path))
+
+
+def parse(text: str | None, schema: type[Record], where: str) -> Record | None:
+    """A record from JSON text (a file at another git revision), or None for no text."""
+    if not text:
+        return None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON: {exc}") from None
+    return check(raw, schema, where)

@@ -1,0 +1,330 @@
+"""The schemas of the records stages hand each other: truth.json and every metrics file.
+
+``TypedDict`` s, so producers are checked by mypy and the JSON stays plain dicts with sorted
+keys; :mod:`co2mix.core.records` validates every file against its schema when it is
+written and when it is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+# pydantic validates TypedDicts only from typing_extensions on Python < 3.12
+from typing_extensions import NotRequired, TypedDict
+
+BatchName = Literal["reference", "current"]  # the two batches a dataset arrives in
+
+# ------------------------------------------------------------------ truth.json
+
+
+class FaultCells(TypedDict):
+    column: str
+    batch_ids: list[int]
+
+
+class TamperedRun(TypedDict):
+    column: str
+    value: float
+    hours: float
+    start_batch_id: int
+    batch_ids: list[int]
+
+
+class DuplicateRows(TypedDict):
+    batch_ids: list[int]
+
+
+class FaultRecord(TypedDict):
+    null: list[FaultCells]
+    spike: list[FaultCells]
+    tampered: list[TamperedRun]
+    duplicate: DuplicateRows
+
+
+class StuckSensor(TypedDict):
+    kind: str
+    column: str
+    value: float
+    start_batch_id: int
+    batch_ids: list[int]
+
+
+class ColumnChange(TypedDict):
+    changed_rows: int
+    mean_shift: NotRequired[float]
+    mean_shift_sd: NotRequired[float | None]
+
+
+class DriftDrivers(TypedDict):
+    ambient_offset_c: float
+    scm_tilt: float
+    main_supplier_weakening: float
+
+
+class DriftRecord(TypedDict):
+    scenario: str
+    magnitude: float
+    drivers: DriftDrivers
+    drifted_features: list[str]
+    drifted_labels: list[str]
+    columns: dict[str, ColumnChange]
+    stuck_sensor: StuckSensor | None
+
+
+class BatchTruth(TypedDict):
+    faults: FaultRecord
+    drift: DriftRecord | None
+
+
+class TruthRecord(TypedDict):
+    """What the simulator injected and drifted: the ground truth the checks are scored on."""
+
+    seed: int
+    targets: list[str]
+    noise_sigma: dict[str, float]
+    reference: BatchTruth
+    current: BatchTruth
+
+
+# ------------------------------------------------------------------ generate, check, prepare
+
+
+class FaultCounts(TypedDict):
+    null_cells: int
+    spike_cells: int
+    tampered_runs: int
+    tampered_cells: int
+    duplicate_rows: int
+
+
+class BatchSummary(TypedDict):
+    rows: int
+    faults: FaultCounts
+    mean_co2_kg_m3: float
+    mean_strength_mpa: float
+
+
+class GenerateMetrics(TypedDict):
+    reference: BatchSummary
+    current: BatchSummary
+    scenario: str
+    drifted_features: list[str]
+    drifted_labels: list[str]
+
+
+class DetectionScore(TypedDict):
+    injected: int
+    flagged: int
+    true_positives: int
+    precision: float | None
+    recall: float | None
+
+
+class DriftFound(TypedDict):
+    drifted: list[str]
+    found: list[str]
+    missed: list[str]
+    false_alarms: list[str]
+
+
+class DriftScore(TypedDict):
+    score: float
+    method: str
+    threshold: float
+    drifted: bool
+
+
+class MultivariateScore(TypedDict):
+    score: float
+    auc: float
+    threshold: float
+    drifted: bool
+
+
+class Condition(TypedDict):
+    group: str
+    check: str
+    condition: str
+    passed: bool
+    details: str
+
+
+class CheckRows(TypedDict):
+    reference: int
+    current: int
+    reference_checked: int
+    current_checked: int
+
+
+class CheckTruth(TypedDict):
+    scenario: str | None
+    features: DriftFound
+    labels: DriftFound
+    faults: dict[str, DetectionScore]
+
+
+class CheckMetrics(TypedDict):
+    drift_detected: bool
+    integrity_ok: bool
+    drifted_features: list[str]
+    drifted_labels: list[str]
+    feature_drift: dict[str, DriftScore]
+    label_drift: dict[str, DriftScore]
+    multivariate_drift: MultivariateScore
+    integrity: dict[str, dict[str, float]]
+    conditions: list[Condition]
+    failed_conditions: list[str]  # "<check>: <condition>"
+    rows: CheckRows
+    truth: NotRequired[CheckTruth]
+
+
+class FlaggedCells(TypedDict):
+    stuck: int
+    spike: int
+
+
+class TrainTest(TypedDict):
+    train: int
+    test: int
+
+
+class BatchCleaning(TypedDict):
+    rows_in: int
+    duplicates_dropped: int
+    flagged_cells: FlaggedCells
+    null_cells_in: int
+    detection: NotRequired[dict[str, DetectionScore]]
+    rows_dropped_without_fault: NotRequired[int]
+
+
+class PrepareMetrics(TypedDict):
+    use: str
+    split: str
+    batches: dict[str, BatchCleaning]
+    imputed_cells: TrainTest
+    rows_out: TrainTest
+
+
+# ------------------------------------------------------------------ train, evaluate
+
+
+class FitInfo(TypedDict):
+    """What fitting a model reports: its validation score and, for a search, its result."""
+
+    validation_rmse: float
+    train_rmse: NotRequired[float]
+    best_params: NotRequired[dict[str, float | int]]
+    trials: NotRequired[int]
+    trials_requested: NotRequired[int]
+
+
+class TrainMetrics(FitInfo):
+    target: str
+    model: str
+    features: list[str]
+    rows: int
+
+
+class ModelScores(TypedDict):
+    rmse: float
+    mae: float
+    r2: float
+    mape: float
+    rmse_over_sigma: NotRequired[float]  # only where the noise floor is known (truth.json)
+    robustness: NotRequired[dict[str, float]]
+
+
+class TargetEvaluation(TypedDict):
+    sigma: float | None
+    champion: str
+    models: dict[str, ModelScores]
+    champion_importance: dict[str, float]
+
+
+EvaluateMetrics = dict[str, TargetEvaluation]  # by target
+
+
+class Unsupported(TypedDict):
+    unsupported: str  # why the model has no per-feature contributions
+
+
+# One explained test row: {<data.id_column>: its id, "prediction", "constant",
+# "contributions": {feature: share}}; keyed by the dataset's own id column, so its shape
+# is a mapping rather than a TypedDict.
+ExplainedRow = dict[str, Any]
+Explanations = dict[str, dict[str, list[ExplainedRow] | Unsupported]]  # target -> model
+
+
+# ------------------------------------------------------------------ optimize
+
+
+class Optimum(TypedDict):
+    feasible: bool
+    co2_kg_m3: NotRequired[float | None]
+    strength_mpa: NotRequired[float | None]
+    reduction_pct: NotRequired[float | None]
+    mix: NotRequired[dict[str, float | None]]
+
+
+class TruthCheck(TypedDict):
+    """A proposed mix checked against the plant's physics."""
+
+    feasible: bool
+    predicted_co2_kg_m3: NotRequired[float | None]
+    predicted_strength_mpa: NotRequired[float | None]
+    true_co2_kg_m3: NotRequired[float | None]
+    true_strength_mpa: NotRequired[float | None]
+    truly_feasible: NotRequired[bool]
+    reduction_pct: NotRequired[float | None]
+    gap_to_optimum_pct: NotRequired[float | None]
+    mix: NotRequired[dict[str, float | None]]
+
+
+class Answer(TruthCheck):
+    optimizer: str
+    seed: int
+
+
+class RunSummary(TypedDict):
+    runs: int
+    feasible_runs: int
+    truly_feasible_runs: int
+    evaluations: int
+    predicted_co2_kg_m3: NotRequired[float | None]
+    true_co2_kg_m3: NotRequired[float | None]
+    predicted_strength_mpa: NotRequired[float | None]
+    true_strength_mpa: NotRequired[float | None]
+    true_strength_min_mpa: NotRequired[float | None]
+    reduction_pct: NotRequired[float | None]
+    gap_to_optimum_pct: NotRequired[float | None]
+    gap_to_optimum_max_pct: NotRequired[float | None]
+
+
+class ReferenceMix(TypedDict):
+    co2_kg_m3: float | None
+    strength_mpa: float | None
+
+
+class OptimizeMetrics(TypedDict):
+    feasible: bool
+    strength_target_mpa: float
+    surrogate: str
+    reference_mix: ReferenceMix
+    true_optimum: NotRequired[Optimum]
+    true_optimum_without_support: NotRequired[Optimum]
+    optimizers: NotRequired[dict[str, RunSummary]]
+    surrogates: NotRequired[dict[str, dict[str, RunSummary]]]  # surrogate -> variant
+    answer: NotRequired[Answer]
+    reason: NotRequired[str]  # why no answer (feasible: false)
+
+
+class RunRecord(TruthCheck):
+    """One optimizer run in ``data/optimize/runs.json``."""
+
+    benchmark: str
+    surrogate: str
+    variant: str
+    optimizer: str
+    seed: int
+    evaluations: int
+    model_calls: int

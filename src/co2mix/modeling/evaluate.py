@@ -1,0 +1,193 @@
+"""Evaluation of every trained model on the test set, the champion per target, explanations.
+
+Metrics per target and model: RMSE, MAE, R2, MAPE, RMSE over the simulator's noise sigma
+(the Bayes floor; only when truth.json knows it), and RMSE when the test features get
+Gaussian noise (robustness). The champion (lowest test RMSE) also gets permutation
+feature importance and plot data; every model's first test rows are explained per
+feature (:mod:`co2mix.modeling.explain`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import (
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    r2_score,
+    root_mean_squared_error,
+)
+from sklearn.pipeline import Pipeline
+
+from co2mix.core import paths
+from co2mix.core.params import Evaluate, Params
+from co2mix.core.params_file import require_columns
+from co2mix.core.schemas import (
+    ExplainedRow,
+    ModelScores,
+    TargetEvaluation,
+    TruthRecord,
+    Unsupported,
+)
+from co2mix.modeling.explain import explain_rows
+from co2mix.modeling.models import validate_models
+from co2mix.modeling.store import load_model
+
+
+def _r(value: float) -> float:
+    return round(float(value), 6)
+
+
+def regression_metrics(y: pd.Series, predicted: np.ndarray, sigma: float | None) -> ModelScores:
+    rmse = root_mean_squared_error(y, predicted)
+    metrics: ModelScores = {
+        "rmse": _r(rmse),
+        "mae": _r(mean_absolute_error(y, predicted)),
+        "r2": _r(r2_score(y, predicted)),
+        "mape": _r(mean_absolute_percentage_error(y, predicted)),
+    }
+    if sigma:
+        metrics["rmse_over_sigma"] = _r(rmse / sigma)
+    return metrics
+
+
+def perturbed_rmse(
+    pipeline: Pipeline, x: pd.DataFrame, y: pd.Series, numeric: list[str], level: float, seed: int
+) -> float:
+    """Test RMSE after adding N(0, level x std) noise to every numeric feature."""
+    rng = np.random.default_rng(seed)
+    noisy = x.copy()
+    for column in numeric:
+        noisy[column] = noisy[column] + rng.normal(0.0, level * x[column].std(), len(x))
+    return _r(root_mean_squared_error(y, pipeline.predict(noisy)))
+
+
+# ------------------------------------------------------------------ the whole evaluation
+
+
+@dataclass(frozen=True)
+class Task:
+    """What is evaluated: a target, its features, its noise floor (None: unknown), and the
+    id column that names explained rows."""
+
+    target: str
+    features: list[str]
+    categorical: list[str]
+    sigma: float | None
+    id_column: str
+
+
+@dataclass
+class TargetResult:
+    metrics: TargetEvaluation
+    champion: str
+    predictions: pd.DataFrame
+    importance: pd.DataFrame
+    explanations: dict[str, list[ExplainedRow] | Unsupported]
+
+
+def score_models(
+    task: Task, pipelines: dict[str, Pipeline], test: pd.DataFrame, settings: Evaluate
+) -> dict[str, ModelScores]:
+    """Test metrics of every model, with its RMSE under input noise (robustness)."""
+    x, y = test[task.features], test[task.target]
+    exact = set(task.categorical) | set(settings.exact_features)
+    numeric = [c for c in task.features if c not in exact]
+    per_model: dict[str, ModelScores] = {}
+    for name, pipeline in pipelines.items():
+        scores = regression_metrics(y, pipeline.predict(x), task.sigma)
+        scores["robustness"] = {
+            f"rmse_noise_{level:g}": perturbed_rmse(pipeline, x, y, numeric, level, settings.seed)
+            for level in settings.noise_levels
+        }
+        per_model[name] = scores
+    return per_model
+
+
+def champion_importance(
+    task: Task, best: Pipeline, test: pd.DataFrame, settings: Evaluate
+) -> pd.DataFrame:
+    """Permutation importance of the champion's features, most important first."""
+    importance = permutation_importance(
+        best,
+        test[task.features],
+        test[task.target],
+        scoring="neg_root_mean_squared_error",
+        n_repeats=settings.importance_repeats,
+        random_state=settings.seed,
+    )
+    return pd.DataFrame(
+        {"feature": task.features, "importance": np.round(importance.importances_mean, 6)}
+    ).sort_values("importance", ascending=False, kind="stable")
+
+
+def prediction_plot(
+    task: Task, best: Pipeline, test: pd.DataFrame, settings: Evaluate
+) -> pd.DataFrame:
+    """Actual, predicted and residual on a seeded sample of test rows."""
+    rows = test.sample(n=min(settings.plot_rows, len(test)), random_state=settings.seed)
+    predicted = best.predict(rows[task.features])
+    return pd.DataFrame(
+        {
+            "actual": rows[task.target].round(4).to_numpy(),
+            "predicted": np.round(predicted, 4),
+            "residual": np.round(rows[task.target].to_numpy() - predicted, 4),
+        }
+    )
+
+
+def evaluate_target(
+    task: Task, pipelines: dict[str, Pipeline], test: pd.DataFrame, settings: Evaluate
+) -> TargetResult:
+    """Score every model of ``task.target``; pick, explain and plot the champion."""
+    per_model = score_models(task, pipelines, test, settings)
+    champion = min(per_model, key=lambda name: (per_model[name]["rmse"], name))
+    best = pipelines[champion]
+    importance = champion_importance(task, best, test, settings)
+
+    explained = test.head(settings.explain_rows)
+    explanations: dict[str, list[ExplainedRow] | Unsupported] = {}
+    for name, pipeline in pipelines.items():
+        try:
+            explanations[name] = explain_rows(
+                pipeline, explained[task.features], explained[task.id_column]
+            )
+        except TypeError as exc:
+            explanations[name] = {"unsupported": str(exc)}
+
+    metrics: TargetEvaluation = {
+        "sigma": task.sigma,
+        "champion": champion,
+        "models": per_model,
+        "champion_importance": dict(
+            zip(importance["feature"], importance["importance"], strict=True)
+        ),
+    }
+    plot = prediction_plot(task, best, test, settings)
+    return TargetResult(metrics, champion, plot, importance, explanations)
+
+
+def evaluate_all(
+    params: Params, test: pd.DataFrame, truth: TruthRecord | None
+) -> dict[str, TargetResult]:
+    """Every target of ``data.targets`` with every model of ``train.models``; the noise
+    floor comes from the simulator's truth record (a CSV source has none)."""
+    validate_models(params.train)
+    sigmas = truth["noise_sigma"] if truth else {}
+    results = {}
+    for target in params.data.targets:
+        features = params.train.features[target]
+        require_columns(f"train.features.{target}", features, list(test.columns), str(paths.TEST))
+        task = Task(
+            target=target,
+            features=features,
+            categorical=[c for c in features if c in params.data.categorical],
+            sigma=sigmas.get(target),
+            id_column=params.data.id_column,
+        )
+        pipelines = {m: load_model(target, m) for m in params.train.models}
+        results[target] = evaluate_target(task, pipelines, test, params.evaluate)
+    return results

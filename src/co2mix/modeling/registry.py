@@ -1,0 +1,126 @@
+"""The registry's mechanism: a name maps to a factory and the typed options it takes.
+
+The catalogue of models is :mod:`co2mix.modeling.models`; this module is what every
+entry is built from. Every model is a scikit-learn Pipeline whose first step one-hot
+encodes the categorical features (and scales, where the model needs it), so evaluation
+and explanations treat all models alike. A model's options (``train.<model>`` in
+params.yaml) are validated once into its own :class:`Options` subclass, and that typed
+object is what the factory receives (``FitSpec[LinearOptions]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sklearn.compose import ColumnTransformer
+from sklearn.metrics import root_mean_squared_error
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from co2mix.core.errors import ParamsError
+from co2mix.core.params_file import params_error
+from co2mix.core.schemas import FitInfo
+
+
+class Options(BaseModel):
+    """A model's params block (``train.<model>``): strict, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+OptionsT = TypeVar("OptionsT", bound=Options)
+
+
+@dataclass(frozen=True)
+class FitSpec(Generic[OptionsT]):
+    """What every factory gets besides the data."""
+
+    features: list[str]
+    categorical: list[str]
+    seed: int
+    validation_fraction: float
+    options: OptionsT
+
+
+@dataclass
+class Fitted:
+    pipeline: Pipeline
+    info: FitInfo
+
+
+Factory = Callable[[FitSpec[OptionsT], pd.DataFrame, pd.Series], Fitted]
+
+
+@dataclass(frozen=True)
+class Entry(Generic[OptionsT]):
+    factory: Factory[OptionsT]
+    options: type[OptionsT]
+
+    def validate(self, block: Mapping[str, object], key: str) -> OptionsT:
+        """The block as this entry's typed options; errors name ``key`` (``train.xgboost``)."""
+        try:
+            return self.options.model_validate(dict(block))
+        except ValidationError as exc:
+            raise params_error(exc, "params.yaml", prefix=key) from None
+
+
+REGISTRY: dict[str, Entry[Any]] = {}
+
+
+def register(
+    name: str, options: type[OptionsT]
+) -> Callable[[Factory[OptionsT]], Factory[OptionsT]]:
+    """Decorator: make ``factory`` available as ``name`` in ``train.models``."""
+
+    def add(factory: Factory[OptionsT]) -> Factory[OptionsT]:
+        REGISTRY[name] = Entry(factory, options)
+        return factory
+
+    return add
+
+
+def entry(name: str) -> Entry[Any]:
+    if name not in REGISTRY:
+        raise ParamsError(
+            f"params.yaml: train.models: unknown model {name!r}; registered: {sorted(REGISTRY)}"
+        )
+    return REGISTRY[name]
+
+
+def preprocessor(spec: FitSpec[Any], scale: bool, drop_first: bool = True) -> ColumnTransformer:
+    """One-hot categorical features (dropping one level for linear models); scale numbers."""
+    numeric = [c for c in spec.features if c not in spec.categorical]
+    categorical = [c for c in spec.features if c in spec.categorical]
+    encoder = OneHotEncoder(
+        drop="first" if drop_first else None, handle_unknown="ignore", sparse_output=False
+    )
+    return ColumnTransformer(
+        [("numeric", StandardScaler() if scale else "passthrough", numeric)]
+        + ([("categorical", encoder, categorical)] if categorical else []),
+        verbose_feature_names_out=False,
+    )
+
+
+def validation_split(
+    spec: FitSpec[Any], x: pd.DataFrame, y: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    x_fit, x_val, y_fit, y_val = train_test_split(
+        x, y, test_size=spec.validation_fraction, random_state=spec.seed
+    )
+    return x_fit, x_val, y_fit, y_val
+
+
+def fit_with_validation(
+    spec: FitSpec[Any], pipeline: Pipeline, x: pd.DataFrame, y: pd.Series
+) -> Fitted:
+    """Score on a held-out validation split, then refit on all training rows."""
+    x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
+    pipeline.fit(x_fit, y_fit)
+    score = root_mean_squared_error(y_val, pipeline.predict(x_val))
+    pipeline.fit(x, y)
+    return Fitted(pipeline, {"validation_rmse": round(float(score), 6)})

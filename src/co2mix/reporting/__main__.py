@@ -1,0 +1,7 @@
+"""``python -m co2mix.reporting --base origin/main [--out report.md]``."""
+
+import sys
+
+from co2mix.reporting.report import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""The shape of the code: stage deps cover every module a stage imports, the paths module
+agrees with dvc.yaml, modules and functions stay small, the layers hold (lint-imports)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from co2mix.core import paths
+from tests.helpers import ROOT
+
+SRC = ROOT / "src"
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def module_file(module: str) -> Path | None:
+    """The file of a ``co2mix`` module or package, None for anything else."""
+    base = SRC.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every co2mix module ``path`` imports (``from pkg import mod`` names the module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {m for m in found if m.split(".")[0] == "co2mix" and module_file(m)}
+
+
+def import_closure(script: Path) -> set[Path]:
+    """The co2mix files a script loads: its imports, theirs, and every parent package."""
+    seen: set[str] = set()
+    todo = list(imported_modules(script))
+    while todo:
+        module = todo.pop()
+        parts = module.split(".")
+        for i in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
+            parent = ".".join(parts[:i])
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(imported_modules(module_file(parent)))  # type: ignore[arg-type]
+    return {module_file(m).relative_to(ROOT) for m in seen}  # type: ignore[union-attr]
+
+
+def uncovered(stage: dict) -> list[str]:
+    script = ROOT / stage["cmd"].split()[1]
+    deps = [str(d) for d in stage["deps"]]
+    return sorted(
+        str(path)
+        for path in import_closure(script)
+        if not any(str(path) == d or str(path).startswith(d.rstrip("/") + "/") for d in deps)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_deps_cover_every_module_the_script_imports(name):
+    stage = STAGES[name]
+    assert stage["cmd"].split()[1] in stage["deps"]
+    assert uncovered(stage) == [], f"dvc.yaml stage {name!r}: add these to its deps"
+
+
+def test_the_closure_sees_through_packages_and_from_imports():
+    closure = {str(p) for p in import_closure(ROOT / "stages/optimize.py")}
+    assert "src/co2mix/__init__.py" in closure
+    assert "src/co2mix/physics/truth.py" in closure  # via optimize.problem
+    assert "src/co2mix/core/records.py" in closure  # from co2mix.core import records
+    assert not any(p.startswith("src/co2mix/simulate") for p in closure)
+    broken = dict(
+        STAGES["optimize"],
+        deps=[d for d in STAGES["optimize"]["deps"] if d != "src/co2mix/physics"],
+    )
+    assert "src/co2mix/physics/truth.py" in uncovered(broken)
+
+
+def test_every_path_of_the_paths_module_is_declared_in_dvc_yaml():
+    text = (ROOT / "dvc.yaml").read_text()
+    declared = [
+        value
+        for name, value in vars(paths).items()
+        if isinstance(value, Path) and name.isupper() and value.parts[0] in ("data", "metrics")
+    ]
+    assert len(declared) > 15
+    missing = [str(p) for p in declared if str(p) not in text]
+    assert missing == []
+
+
+def python_files() -> list[Path]:
+    return sorted([*SRC.rglob("*.py"), *(ROOT / "stages").glob("*.py")])
+
+
+def test_modules_have_at_most_400_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in python_files()
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert long == {}
+
+
+def test_functions_have_at_most_60_lines():
+    long = {}
+    for path in python_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 60:
+                    long[f"{path.relative_to(ROOT)}:{node.name}"] = length
+    assert long == {}
+
+
+def test_import_linter_refuses_a_wrong_direction_import(tmp_path):
+    """The layers contract is live: a physics module importing the optimizer breaks it."""
+    copy = tmp_path / "src"
+    subprocess.run(["cp", "-r", str(SRC), str(copy)], check=True)
+    (copy / "co2mix/physics/leak.py").write_text("import co2mix.optimize.benchmark\n")
+    linter = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(linter), "--config", str(ROOT / "pyproject.toml")],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(copy), "PATH": str(linter.parent)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "co2mix.physics.leak -> co2mix.optimize.benchmark" in result.stdout
