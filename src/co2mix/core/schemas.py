@@ -7,10 +7,10 @@ written and when it is read.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 # pydantic validates TypedDicts only from typing_extensions on Python < 3.12
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 BatchName = Literal["reference", "current"]  # the two batches a dataset arrives in
 
