@@ -66,7 +66,7 @@ def reproduced(tmp_path_factory, raw_params) -> tuple[Path, dict[str, Any]]:
     write_params(project, raw)
     run(["git", "init", "-q", "-b", "main"], project)
     run(["dvc", "init", "-q"], project)
-    run(["dvc", "repro"], project, timeout=900)
+    run(["dvc", "repro"], project)
     return project, raw
 
 

@@ -53,7 +53,7 @@ def copy_project(dest: Path) -> Path:
 
 
 def run(
-    args: list[str], cwd: Path, check: bool = True, timeout: float = 300
+    args: list[str], cwd: Path, check: bool = True, timeout: float = 1800
 ) -> subprocess.CompletedProcess[str]:
     """Run a command with the venv's tools first on PATH and the copy's src importable."""
     env = dict(os.environ)

@@ -14,8 +14,9 @@ import pytest
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import root_mean_squared_error
 
+from co2mix.core.params_file import parse_params
 from co2mix.simulate.dataset import generate
-from tests.helpers import ROOT, plant_data
+from tests.helpers import ROOT, committed_params, plant_data
 
 
 @pytest.fixture(scope="module")
@@ -31,30 +32,7 @@ def baseline_rmse(make_params):
     data = generate(
         make_params(seed=4242, **clean, **{"faults.tampered_start_rate": 0.0}), plant_data()
     )
-    features = {
-        "co2_kg_m3": [
-            "cement",
-            "slag",
-            "fly_ash",
-            "water",
-            "superplasticizer",
-            "coarse_agg",
-            "mixing_energy_kwh",
-            "heating_energy_kwh",
-            "transport_km",
-        ],
-        "strength_mpa": [
-            "cement",
-            "slag",
-            "fly_ash",
-            "water",
-            "superplasticizer",
-            "coarse_agg",
-            "age_days",
-            "curing_temp_c",
-            "cement_supplier",
-        ],
-    }
+    features = parse_params(committed_params()).train.features
     rmse = {}
     for target, columns in features.items():
         train = pd.get_dummies(data.reference[columns], dtype=float)

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from co2mix.core.errors import ParamsError
+from co2mix.data.clean import prepare
 from co2mix.physics import truth
 from co2mix.physics.truth import TARGETS
 from co2mix.simulate.dataset import Generated
@@ -263,8 +265,6 @@ def test_another_seed_gives_other_data(make_params):
 
 
 def test_id_and_time_columns_are_the_ones_params_name(make_all_params):
-    from co2mix.data.clean import prepare
-
     params = make_all_params(
         **{
             "data.id_column": "row_id",
@@ -291,13 +291,11 @@ def test_id_and_time_columns_are_the_ones_params_name(make_all_params):
     ("key", "value", "message"),
     [
         ("data.sensor_columns", ["humidity_pct", "flux"], "['flux'] are not sensors"),
-        ("data.id_column", "cement", "data.id_column = 'cement' is a column of the plant"),
+        ("data.id_column", "dosing_events", "data.id_column = 'dosing_events' is a column of"),
     ],
 )
 def test_a_schema_the_plant_cannot_produce_is_refused(make_all_params, key, value, message):
-    from co2mix.core.errors import ParamsError
-
-    params = make_all_params(**{key: value})
+    params = make_all_params(**{key: value, "check.features": ["cement"]})
     with pytest.raises(ParamsError) as error:
         simulate(params.generate, params.data)
     assert message in str(error.value)

@@ -15,6 +15,7 @@ from co2mix.core.errors import ParamsError
 from co2mix.modeling import registry
 from co2mix.modeling.evaluate import Task, evaluate_target
 from co2mix.modeling.explain import contributions
+from co2mix.modeling.models import validate_models
 from co2mix.modeling.train import fit_spec, train_one
 
 SMALL_SEARCH = {
@@ -81,7 +82,9 @@ def test_a_model_added_through_the_registry_trains_through_the_same_path(
     assert result.metrics["validation_rmse"] > 0
     assert result.fitted.pipeline.named_steps["model"].n_neighbors == 7
     with pytest.raises(ParamsError, match=r"train\.toy_knn\.n_neighbors"):
-        make_all_params(**{"train.models": [toy_model], f"train.{toy_model}": {}})
+        validate_models(
+            make_all_params(**{"train.models": [toy_model], f"train.{toy_model}": {}}).train
+        )
 
 
 @pytest.mark.parametrize("name", ["linear", "poly2"])
@@ -126,9 +129,9 @@ def test_xgboost_search_is_byte_reproducible(make_all_params, frame):
 
 def test_unknown_names_and_bad_options_name_the_key(make_all_params, frame):
     with pytest.raises(ParamsError, match=r"train\.models: unknown model 'forest'"):
-        make_all_params(**{"train.models": ["linear", "forest"]})
+        validate_models(make_all_params(**{"train.models": ["linear", "forest"]}).train)
     with pytest.raises(ParamsError, match=r"train\.xgboost\.n_trials = 0"):
-        make_all_params(**{"train.xgboost.n_trials": 0})
+        validate_models(make_all_params(**{"train.xgboost.n_trials": 0}).train)
     params = make_all_params()
     with pytest.raises(ParamsError, match=r"data\.targets has no target 'slump'"):
         fit_spec(params, "slump", "linear")

@@ -115,7 +115,7 @@ def history(tmp_path_factory, reproduced):
 
     run(["git", "checkout", "-q", "-b", "branch"], repo)
     write_params(repo, set_key(raw, "train.validation_fraction", 0.25))
-    branch_run = run(["dvc", "repro"], repo, timeout=900)
+    branch_run = run(["dvc", "repro"], repo)
     git_commit(repo, "validation fraction 0.25")
     return repo, restored.stdout, branch_run.stdout
 
