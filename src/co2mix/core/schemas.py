@@ -7,7 +7,7 @@ written and when it is read.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Literal, NotRequired
 
 # pydantic validates TypedDicts only from typing_extensions on Python < 3.12
 from typing_extensions import TypedDict
@@ -251,7 +251,7 @@ class Unsupported(TypedDict):
 # One explained test row: {<data.id_column>: its id, "prediction", "constant",
 # "contributions": {feature: share}}; keyed by the dataset's own id column, so its shape
 # is a mapping rather than a TypedDict.
-ExplainedRow = dict[str, Any]
+ExplainedRow = dict[str, int | str | float | dict[str, float]]
 Explanations = dict[str, dict[str, list[ExplainedRow] | Unsupported]]  # target -> model
 
 

@@ -68,7 +68,7 @@ def _dataset(frame: pd.DataFrame, columns: _Columns, label: str | None) -> Datas
     )
 
 
-def _round(value: Any) -> Any:
+def _round(value: Any) -> float:
     return round(float(value), 6)
 
 
@@ -234,8 +234,8 @@ def _metrics(
     }
 
 
-def _integrity_values(results: list[tuple[str, CheckResult]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _integrity_values(results: list[tuple[str, CheckResult]]) -> dict[str, dict[str, float]]:
+    values: dict[str, dict[str, float]] = {}
     for group, result in results:
         if group != INTEGRITY:
             continue

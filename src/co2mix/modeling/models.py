@@ -14,7 +14,7 @@ then ``train.knn: {n_neighbors: 10}`` and ``knn`` in ``train.models`` in params.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -95,7 +95,7 @@ def validate_models(train: Train) -> None:
         model_options(train, name)
 
 
-def fit_model(name: str, spec: FitSpec[Any], x: pd.DataFrame, y: pd.Series) -> Fitted:
+def fit_model(name: str, spec: FitSpec[Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
     """Fit registry entry ``name``: the one code path every model goes through."""
     fitted = entry(name).factory(spec, x[spec.features], y)
     predictions = fitted.pipeline.predict(x[spec.features])

@@ -34,17 +34,19 @@ class Options(BaseModel):
 
 
 OptionsT = TypeVar("OptionsT", bound=Options)
+OptionsT_co = TypeVar("OptionsT_co", bound=Options, covariant=True)
 
 
 @dataclass(frozen=True)
-class FitSpec(Generic[OptionsT]):
-    """What every factory gets besides the data."""
+class FitSpec(Generic[OptionsT_co]):
+    """What every factory gets besides the data: a ``FitSpec[LinearOptions]`` is a
+    ``FitSpec[Options]`` too (read-only, so covariant), for helpers any model can use."""
 
     features: list[str]
     categorical: list[str]
     seed: int
     validation_fraction: float
-    options: OptionsT
+    options: OptionsT_co
 
 
 @dataclass
@@ -92,7 +94,7 @@ def entry(name: str) -> Entry[Any]:
     return REGISTRY[name]
 
 
-def preprocessor(spec: FitSpec[Any], scale: bool, drop_first: bool = True) -> ColumnTransformer:
+def preprocessor(spec: FitSpec[Options], scale: bool, drop_first: bool = True) -> ColumnTransformer:
     """One-hot categorical features (dropping one level for linear models); scale numbers."""
     numeric = [c for c in spec.features if c not in spec.categorical]
     categorical = [c for c in spec.features if c in spec.categorical]
@@ -107,7 +109,7 @@ def preprocessor(spec: FitSpec[Any], scale: bool, drop_first: bool = True) -> Co
 
 
 def validation_split(
-    spec: FitSpec[Any], x: pd.DataFrame, y: pd.Series
+    spec: FitSpec[Options], x: pd.DataFrame, y: pd.Series
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
     x_fit, x_val, y_fit, y_val = train_test_split(
         x, y, test_size=spec.validation_fraction, random_state=spec.seed
@@ -116,7 +118,7 @@ def validation_split(
 
 
 def fit_with_validation(
-    spec: FitSpec[Any], pipeline: Pipeline, x: pd.DataFrame, y: pd.Series
+    spec: FitSpec[Options], pipeline: Pipeline, x: pd.DataFrame, y: pd.Series
 ) -> Fitted:
     """Score on a held-out validation split, then refit on all training rows."""
     x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)

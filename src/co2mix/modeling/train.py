@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -12,7 +11,7 @@ from co2mix.core.params import Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TrainMetrics
 from co2mix.modeling.models import fit_model, model_options
-from co2mix.modeling.registry import FitSpec, Fitted
+from co2mix.modeling.registry import FitSpec, Fitted, Options
 
 
 @dataclass
@@ -21,7 +20,7 @@ class TrainResult:
     metrics: TrainMetrics
 
 
-def fit_spec(params: Params, target: str, model: str) -> FitSpec[Any]:
+def fit_spec(params: Params, target: str, model: str) -> FitSpec[Options]:
     """The features, seed and typed options of one matrix cell; unknown names are refused."""
     if target not in params.data.targets:
         raise ParamsError(

@@ -27,12 +27,11 @@ from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame, 
 from co2mix.optimize.solvers import SOLVERS, Recorder
 from co2mix.optimize.summary import Run, aggregate, convergence, record, rounded, rounded_check
 from co2mix.optimize.surrogates import Surrogate
-from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, REFERENCE_MIX, STRENGTH
+from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 
 VARIANTS = ("configured", "without_support", "with_margin")
 PLANT = Surrogate("plant", true_values, strength_rmse=0.0)  # the physics, for the true optimum
 TRUTH_POPSIZE = 20  # x 6 variables: 120 mixes per generation of the true-optimum search
-MIX_REPORTED = (*DESIGNED_COLUMNS, "fine_agg")
 SolveKey = tuple[str, str, int, int, int, float, bool]
 
 
@@ -121,10 +120,10 @@ class Benchmark:
         truth = mix_frame(best.recorder.best_x, self.params).iloc[0]
         return {
             "feasible": True,
-            "co2_kg_m3": rounded(truth[CO2]),
-            "strength_mpa": rounded(truth[STRENGTH]),
+            CO2: rounded(truth[CO2]),
+            STRENGTH: rounded(truth[STRENGTH]),
             "reduction_pct": rounded(self._reduction(truth[CO2])),
-            "mix": {c: rounded(truth[c], 1) for c in MIX_REPORTED},
+            "mix": {c: rounded(truth[c], 1) for c in MIX_COLUMNS},
         }
 
     def _reduction(self, co2: float) -> float:
@@ -138,7 +137,7 @@ class Benchmark:
         frame = mix_frame(run.recorder.best_x, self.params)
         co2_pred, strength_pred = predict(frame)
         truth = frame.iloc[0]
-        optimum_co2 = optimum.get("co2_kg_m3")
+        optimum_co2 = optimum.get(CO2)
         gap = 100.0 * (truth[CO2] / optimum_co2 - 1.0) if optimum_co2 else np.nan
         run.check = TruthCheck(
             feasible=True,
@@ -149,7 +148,7 @@ class Benchmark:
             truly_feasible=bool(truth[STRENGTH] >= target - self.opt.truth_tolerance_mpa),
             reduction_pct=self._reduction(truth[CO2]),
             gap_to_optimum_pct=gap,
-            mix={c: rounded(truth[c], 1) for c in MIX_REPORTED},
+            mix={c: rounded(truth[c], 1) for c in MIX_COLUMNS},
         )
 
     # ------------------------------------------------------------------ the benchmark
@@ -273,7 +272,7 @@ class Benchmark:
                     "predicted_co2": rounded(check.get("predicted_co2_kg_m3", np.nan), 2),
                     "true_co2": rounded(check.get("true_co2_kg_m3", np.nan), 2),
                     "true_strength_mpa": rounded(check.get("true_strength_mpa", np.nan), 2),
-                    "true_optimum_co2": rounded(optimum.get("co2_kg_m3", np.nan), 2),
+                    "true_optimum_co2": rounded(optimum.get(CO2, np.nan), 2),
                 }
             )
         self.seconds["pareto"] = time.perf_counter() - start

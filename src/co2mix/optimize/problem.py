@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 
 from co2mix.core.params import Params
 from co2mix.physics import truth
-from co2mix.physics.truth import DESIGNED_COLUMNS
+from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH
 
 # Predicts (CO2 kg/m3, strength MPa) for a frame of candidates with all model features.
 Predictor = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
@@ -63,7 +63,7 @@ class DataSupport:
     @classmethod
     def fit(cls, train: pd.DataFrame, params: Params) -> DataSupport:
         support = params.optimize.support
-        columns = (*DESIGNED_COLUMNS, "fine_agg")
+        columns = MIX_COLUMNS
         mixes = train[list(columns)].dropna()
         if support.fit_rows and len(mixes) > support.fit_rows:
             mixes = mixes.sample(support.fit_rows, random_state=0)
@@ -130,7 +130,7 @@ class Problem:
             10.0 * (np.maximum(low - wb, 0.0) + np.maximum(wb - high, 0.0))
             + 10.0 * np.maximum(truth.scm_share(frame) - limits.scm_share_max, 0.0)
             + 10.0 * np.maximum(fly_share - limits.fly_ash_share_max, 0.0)
-            + np.maximum(limits.fine_agg_min_kg - frame["fine_agg"].to_numpy(), 0.0) / 100.0
+            + np.maximum(limits.fine_agg_min_kg - frame[FINE_AGG].to_numpy(), 0.0) / 100.0
         )
 
     def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:
@@ -148,4 +148,4 @@ class Problem:
 
 def true_values(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The plant itself as a predictor: the noise-free CO2 and strength ``mix_frame`` computed."""
-    return frame["co2_kg_m3"].to_numpy(), frame["strength_mpa"].to_numpy()
+    return frame[CO2].to_numpy(), frame[STRENGTH].to_numpy()

@@ -30,6 +30,7 @@ DENSITY_KG_M3: dict[str, float] = {
 }
 AIR_FRACTION = 0.02  # entrapped air, m3 per m3
 MIX_COLUMNS = tuple(DENSITY_KG_M3)  # the seven masses, fine aggregate last
+FINE_AGG: Final = "fine_agg"  # not dosed: it fills what the others leave of the cubic metre
 DESIGNED_COLUMNS = MIX_COLUMNS[:-1]  # what a recipe doses; fine aggregate fills the rest
 CO2: Final = "co2_kg_m3"  # what the physics computes: the plant's two targets
 STRENGTH: Final = "strength_mpa"
@@ -47,7 +48,7 @@ def _col(frame: Frame, name: str) -> np.ndarray:
 def fine_agg_kg(frame: Frame) -> np.ndarray:
     """Fine aggregate that fills 1 m3: sum(m_i / rho_i) + air = 1. Negative means infeasible."""
     volume = np.asarray(sum(_col(frame, c) / DENSITY_KG_M3[c] for c in DESIGNED_COLUMNS))
-    return (1.0 - AIR_FRACTION - volume) * DENSITY_KG_M3["fine_agg"]
+    return (1.0 - AIR_FRACTION - volume) * DENSITY_KG_M3[FINE_AGG]
 
 
 def volume_m3(frame: Frame) -> np.ndarray:
@@ -165,13 +166,13 @@ def evaluate_mix(
     for key in ("ambient_temp_c", "transport_km", "age_days", "mixing_time_s", "drum_rpm"):
         cols[key] = np.full(n, float(context[key]))
     cols["strength_factor"] = np.full(n, float(context.get("strength_factor", 1.0)))
-    cols["fine_agg"] = fine_agg_kg(cols)
+    cols[FINE_AGG] = fine_agg_kg(cols)
     cols["curing_temp_c"] = curing_temp_c(cols["ambient_temp_c"], process)
     cols["mixing_energy_kwh"] = mixing_energy_kwh(cols)
     cols["heating_energy_kwh"] = heating_energy_kwh(cols, process)
     cols[CO2] = co2_kg_m3(cols, factors, process)
     cols[STRENGTH] = strength_mpa(cols, strength)
-    cols["volume_ok"] = cols["fine_agg"] >= 0.0
+    cols["volume_ok"] = cols[FINE_AGG] >= 0.0
     return pd.DataFrame(cols)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from co2mix.physics.truth import DESIGNED_COLUMNS, fine_agg_kg
+from co2mix.physics.truth import DESIGNED_COLUMNS, FINE_AGG, fine_agg_kg
 
 # name, binder kg/m3, slag share, fly ash share, w/b, superplasticizer kg/m3, coarse kg/m3, weight
 _FAMILIES = [
@@ -70,5 +70,5 @@ def sample_mixes(
     masses = np.maximum(designed * (1.0 + noise), 0.0)
     mixes = pd.DataFrame(masses, columns=list(DESIGNED_COLUMNS))
     mixes.insert(0, "recipe", pd.Categorical.from_codes(family, categories=table["recipe"]))
-    mixes["fine_agg"] = fine_agg_kg(mixes)
+    mixes[FINE_AGG] = fine_agg_kg(mixes)
     return mixes
