@@ -1,16 +1,17 @@
-"""Throughput of the optimizer's objective: vectorized against one call per candidate.
+"""The optimizer's objective: compiled surrogates against the pipelines they replace.
 
-The demo this project grew from called the model once per candidate mix. co2mix scores a
-whole population in one call (DE with ``vectorized=True``). Both paths below compute the
-same objective (CO2 and strength predictions, limits, data support) for the same
-candidates, in the same run, on the trained models in data/models (run ``make repro``
-first). Usage: python bench/bench_optimize_throughput.py [population]
+For every surrogate, in the same run: the cost of one objective call with 1 candidate
+(per-call overhead; dual annealing and DIRECT score one mix per call) and the throughput
+with 64 candidates per call (about one DE generation), first through ``pipeline.predict``
+on frames (the path before the compiled surrogates), then through the compiled array
+functions. Needs a reproduced pipeline (``make repro``): it reads the trained models.
+
+    python bench/bench_optimize_throughput.py
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -19,43 +20,54 @@ import numpy as np
 from co2mix.core import paths
 from co2mix.core.io import read_parquet
 from co2mix.core.params_file import load_params
-from co2mix.optimize.problem import DataSupport, Problem
-from co2mix.optimize.surrogates import build_surrogates, load_pipelines
+from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame
+from co2mix.optimize.surrogates import load_pipelines, surrogate_members
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def evaluations_per_second(score, candidates: np.ndarray, batch: int, min_seconds: float) -> float:
-    done, start = 0, time.perf_counter()
+def seconds_per_call(score, candidates: np.ndarray, min_seconds: float = 1.5) -> float:
+    calls, start = 0, time.perf_counter()
     while time.perf_counter() - start < min_seconds:
-        for i in range(0, len(candidates), batch):
-            score(candidates[i : i + batch])
-        done += len(candidates)
-    return done / (time.perf_counter() - start)
+        score(candidates)
+        calls += 1
+    return (time.perf_counter() - start) / calls
+
+
+def frames_then(predict: Predictor, problem: Problem):
+    """The old hot path: candidates framed, then predicted through the pipelines."""
+
+    def score(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        frame = mix_frame(x, problem.params)
+        return problem.score(x, lambda _columns: predict(frame))
+
+    return score
 
 
 def main() -> None:
-    population = int(sys.argv[1]) if len(sys.argv) > 1 else 60
     os.chdir(ROOT)  # the pipeline's paths are relative to the project root
     params = load_params()
     train = read_parquet(paths.TRAIN, stage_hint="prepare")
-    test = read_parquet(paths.TEST, stage_hint="prepare")
-    surrogates = build_surrogates(params, load_pipelines(params), train, test)
+    members = surrogate_members(params, load_pipelines(params), train)
     problem = Problem(params, params.optimize.strength_target_mpa, DataSupport.fit(train, params))
     low, high = np.array(problem.bounds).T
-    candidates = low + (high - low) * np.random.default_rng(0).random((population, len(low)))
+    mixes = low + (high - low) * np.random.default_rng(0).random((64, len(low)))
 
-    print(f"population {population} (one DE generation at popsize {population // len(low)})")
-    print("| surrogate | per candidate (evals/s) | vectorized (evals/s) | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, surrogate in surrogates.items():
-
-        def score(x, predict=surrogate.predict):
-            return problem.score(x, predict)
-
-        single = evaluations_per_second(score, candidates, 1, 2.0)
-        whole = evaluations_per_second(score, candidates, population, 2.0)
-        print(f"| {name} | {single:,.0f} | {whole:,.0f} | {whole / single:.0f}x |")
+    print("| surrogate | path | 1 candidate: ms per call | 64 candidates: mixes per s |")
+    print("|---|---|---:|---:|")
+    for name, member in members.items():
+        for path, predict in (
+            ("pipelines on frames", member.through_pipelines()),
+            ("compiled arrays", member.compiled()),
+        ):
+            score = (
+                frames_then(predict, problem)
+                if path.startswith("pipelines")
+                else (lambda x, p=predict: problem.score(x, p))
+            )
+            one = seconds_per_call(score, mixes[:1])
+            many = seconds_per_call(score, mixes)
+            print(f"| {name} | {path} | {1000 * one:.3f} | {64 / many:,.0f} |")
 
 
 if __name__ == "__main__":

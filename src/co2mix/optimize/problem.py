@@ -3,7 +3,9 @@
 A candidate is a row of the six designed masses (kg/m3). Fine aggregate follows from the
 1 m3 volume balance, and the process features the models need (curing temperature,
 mixing and heating energy) follow from the plant's process physics under the fixed
-context. Everything is vectorized: one call scores a whole population.
+context. Everything is vectorized and stays in numpy arrays: one call scores a whole
+population, with no frame built on the way (the surrogates are compiled to array
+functions, :mod:`co2mix.optimize.compiled`).
 """
 
 from __future__ import annotations
@@ -16,21 +18,22 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from co2mix.core.params import Params
+from co2mix.optimize.compiled import Columns
 from co2mix.physics import truth
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH
 
-# Predicts (CO2 kg/m3, strength MPa) for a frame of candidates with all model features.
-Predictor = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]]
+# Predicts (CO2 kg/m3, strength MPa) for candidates with every model feature.
+Predictor = Callable[[Columns], tuple[np.ndarray, np.ndarray]]
 
 
-def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
-    """Candidates (n x 6 masses) as a frame with every feature the models and truth need:
-    the physics' :func:`~co2mix.physics.truth.evaluate_mix` under the fixed context,
-    plus the cement supplier the strength models take as a category."""
+def mix_columns(x: np.ndarray, params: Params) -> dict[str, np.ndarray]:
+    """Candidates (n x 6 masses) with every feature the models and truth need, as arrays:
+    the physics' :func:`~co2mix.physics.truth.mix_columns` under the fixed context, plus
+    the cement supplier the strength models take as a category."""
     x = np.atleast_2d(np.asarray(x, dtype=float))
     context = params.optimize.context
     gen = params.generate
-    frame = truth.evaluate_mix(
+    columns = truth.mix_columns(
         {v: x[:, i] for i, v in enumerate(DESIGNED_COLUMNS)},
         context.model_dump(exclude={"cement_supplier"})
         | {"strength_factor": gen.suppliers[context.cement_supplier].strength_factor},
@@ -38,8 +41,13 @@ def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
         gen.strength,
         gen.process,
     )
-    frame["cement_supplier"] = context.cement_supplier
-    return frame
+    columns["cement_supplier"] = np.full(len(x), context.cement_supplier, dtype=object)
+    return columns
+
+
+def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
+    """:func:`mix_columns` as a frame: for truth checks and reports, not the hot path."""
+    return pd.DataFrame(mix_columns(x, params))
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,9 @@ class DataSupport:
             index=index,
         )
 
-    def violation(self, frame: pd.DataFrame) -> np.ndarray:
+    def violation(self, columns: Columns) -> np.ndarray:
         """How far outside the support each candidate is, in standard deviations (0 = inside)."""
-        values = frame[list(self.columns)].to_numpy(dtype=float)
+        values = np.column_stack([np.asarray(columns[c], dtype=float) for c in self.columns])
         outside = np.maximum(self.low - values, 0.0) + np.maximum(values - self.high, 0.0)
         box = (outside / self.scale).sum(axis=1)
         distance, _ = self.index.query((values - self.mean) / self.scale, k=1)
@@ -118,34 +126,35 @@ class Problem:
             errors.append(f"optimize.limits.water_binder = [{low}, {high}]: lower above upper")
         return errors
 
-    def limit_violation(self, frame: pd.DataFrame) -> np.ndarray:
+    def limit_violation(self, columns: Columns) -> np.ndarray:
         """Mix-design limits, each scaled so that 1 is a large breach."""
         limits = self.params.optimize.limits
-        binder = truth.binder_kg(frame)
+        binder = truth.binder_kg(columns)
         safe = np.maximum(binder, 1e-9)
-        wb = frame["water"].to_numpy() / safe
+        wb = np.asarray(columns["water"], dtype=float) / safe
         low, high = limits.water_binder
-        fly_share = frame["fly_ash"].to_numpy() / safe
+        fly_share = np.asarray(columns["fly_ash"], dtype=float) / safe
+        fine_agg = np.asarray(columns[FINE_AGG], dtype=float)
         return (
             10.0 * (np.maximum(low - wb, 0.0) + np.maximum(wb - high, 0.0))
-            + 10.0 * np.maximum(truth.scm_share(frame) - limits.scm_share_max, 0.0)
+            + 10.0 * np.maximum(truth.scm_share(columns) - limits.scm_share_max, 0.0)
             + 10.0 * np.maximum(fly_share - limits.fly_ash_share_max, 0.0)
-            + np.maximum(limits.fine_agg_min_kg - frame[FINE_AGG].to_numpy(), 0.0) / 100.0
+            + np.maximum(limits.fine_agg_min_kg - fine_agg, 0.0) / 100.0
         )
 
     def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:
         """(objective CO2, total constraint violation) of candidates; feasible when 0."""
-        frame = mix_frame(x, self.params)
-        co2, strength = predict(frame)
+        columns = mix_columns(x, self.params)
+        co2, strength = predict(columns)
         violation = (
-            self.limit_violation(frame)
+            self.limit_violation(columns)
             + np.maximum(self.strength_required_mpa - strength, 0.0) / 5.0
         )
         if self.support is not None:
-            violation = violation + self.support.violation(frame)
+            violation = violation + self.support.violation(columns)
         return np.asarray(co2, dtype=float), violation
 
 
-def true_values(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The plant itself as a predictor: the noise-free CO2 and strength ``mix_frame`` computed."""
-    return frame[CO2].to_numpy(), frame[STRENGTH].to_numpy()
+def true_values(columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """The plant itself as a predictor: the noise-free CO2 and strength of the candidates."""
+    return np.asarray(columns[CO2], dtype=float), np.asarray(columns[STRENGTH], dtype=float)

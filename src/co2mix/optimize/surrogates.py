@@ -23,6 +23,7 @@ from co2mix.core.params import Params
 from co2mix.modeling.models import options_of
 from co2mix.modeling.search import XGBoostOptions
 from co2mix.modeling.store import load_models
+from co2mix.optimize.compiled import ArrayModel, Columns, compile_pipeline
 from co2mix.optimize.problem import Predictor
 from co2mix.physics.truth import CO2, STRENGTH
 
@@ -89,38 +90,55 @@ def monotone_refit(
     return refit.fit(train[features], train[target])
 
 
-def _inputs(pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[list(pipeline.named_steps["prep"].feature_names_in_)]
+def pipeline_model(pipeline: Pipeline) -> ArrayModel:
+    """``pipeline.predict`` on a frame of the candidates: the path the compiled function
+    replaces, kept to check it against and to measure it by (``bench/``)."""
+    features = list(pipeline.named_steps["prep"].feature_names_in_)
+    return lambda columns: pipeline.predict(pd.DataFrame({f: columns[f] for f in features}))
 
 
-def _predictor(
-    co2: list[Pipeline], strength: list[Pipeline], penalty_std: float = 0.0
-) -> Predictor:
+def combine(co2: list[ArrayModel], strength: list[ArrayModel], penalty_std: float) -> Predictor:
     """Mean CO2 of ``co2``; mean strength of ``strength`` minus ``penalty_std`` x their
     spread. One model per target is the plain surrogate (spread 0)."""
 
-    def predict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        co2_all = np.stack([p.predict(_inputs(p, frame)) for p in co2])
-        strength_all = np.stack([p.predict(_inputs(p, frame)) for p in strength])
-        return co2_all.mean(axis=0), strength_all.mean(axis=0) - penalty_std * strength_all.std(
-            axis=0
-        )
+    def predict(columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+        co2_all = np.stack([model(columns) for model in co2])
+        strength_all = np.stack([model(columns) for model in strength])
+        spread = strength_all.std(axis=0)
+        return co2_all.mean(axis=0), strength_all.mean(axis=0) - penalty_std * spread
 
     return predict
 
 
-def build_surrogates(
-    params: Params,
-    pipelines: dict[str, dict[str, Pipeline]],
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-) -> dict[str, Surrogate]:
-    """Each name in ``optimize.surrogates`` as a predictor with its test strength RMSE."""
+@dataclass(frozen=True)
+class Members:
+    """The fitted pipelines behind a surrogate, and its ensemble penalty."""
+
+    co2: list[Pipeline]
+    strength: list[Pipeline]
+    penalty_std: float = 0.0
+
+    def compiled(self) -> Predictor:
+        compile_all = (
+            [compile_pipeline(p) for p in self.co2],
+            [compile_pipeline(p) for p in self.strength],
+        )
+        return combine(*compile_all, self.penalty_std)
+
+    def through_pipelines(self) -> Predictor:
+        models = [pipeline_model(p) for p in self.co2], [pipeline_model(p) for p in self.strength]
+        return combine(*models, self.penalty_std)
+
+
+def surrogate_members(
+    params: Params, pipelines: dict[str, dict[str, Pipeline]], train: pd.DataFrame
+) -> dict[str, Members]:
+    """The pipelines of each name in ``optimize.surrogates`` (remedies built here)."""
     opt = params.optimize
-    built: dict[str, Predictor] = {}
+    members: dict[str, Members] = {}
     for name in opt.surrogates:
         if name == "ensemble":
-            built[name] = _predictor(
+            members[name] = Members(
                 list(pipelines[CO2].values()),
                 list(pipelines[STRENGTH].values()),
                 opt.ensemble_penalty_std,
@@ -137,15 +155,24 @@ def build_surrogates(
                 )
                 for target in (CO2, STRENGTH)
             }
-            built[name] = _predictor([refit[CO2]], [refit[STRENGTH]])
+            members[name] = Members([refit[CO2]], [refit[STRENGTH]])
         else:
-            built[name] = _predictor([pipelines[CO2][name]], [pipelines[STRENGTH][name]])
+            members[name] = Members([pipelines[CO2][name]], [pipelines[STRENGTH][name]])
+    return members
+
+
+def build_surrogates(
+    params: Params,
+    pipelines: dict[str, dict[str, Pipeline]],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+) -> dict[str, Surrogate]:
+    """Each name in ``optimize.surrogates`` as a compiled predictor with its test strength
+    RMSE (the unit of the safety margin)."""
     rows = test.dropna(subset=[STRENGTH])
-    return {
-        name: Surrogate(
-            name,
-            predict,
-            round(float(root_mean_squared_error(rows[STRENGTH], predict(rows)[1])), 6),
-        )
-        for name, predict in built.items()
-    }
+    surrogates = {}
+    for name, members in surrogate_members(params, pipelines, train).items():
+        predict = members.compiled()
+        rmse = root_mean_squared_error(rows[STRENGTH], predict(rows)[1])
+        surrogates[name] = Surrogate(name, predict, round(float(rmse), 6))
+    return surrogates

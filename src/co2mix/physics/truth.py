@@ -145,22 +145,22 @@ def strength_mpa(frame: Frame, strength: StrengthModel) -> np.ndarray:
     return f28 * beta * _col(frame, "strength_factor")
 
 
-def evaluate_mix(
+def mix_columns(
     mix: Frame,
     context: Mapping[str, float],
     factors: EmissionFactors,
     strength: StrengthModel,
     process: Process,
-) -> pd.DataFrame:
-    """True CO2 and strength of mixes under a fixed production context.
+) -> dict[str, np.ndarray]:
+    """True CO2 and strength of mixes under a fixed production context, as arrays.
 
     ``mix`` holds the designed masses (cement, slag, fly_ash, water, superplasticizer,
     coarse_agg); fine aggregate comes from the volume balance. ``context`` holds
     ``ambient_temp_c``, ``transport_km``, ``age_days``, ``mixing_time_s``, ``drum_rpm``
-    and ``strength_factor``. Returns one row per mix with the derived process values,
-    ``co2_kg_m3``, ``strength_mpa`` and ``volume_ok`` (fine aggregate >= 0).
+    and ``strength_factor``. Returns one array per column: the masses, the derived process
+    values, ``co2_kg_m3``, ``strength_mpa`` and ``volume_ok`` (fine aggregate >= 0).
+    Arrays, not a frame: the optimizer calls this for every population it scores.
     """
-    # Columns are computed as arrays and framed once: the optimizer calls this per candidate.
     cols = {c: np.asarray(mix[c], dtype=float) for c in DESIGNED_COLUMNS}
     n = len(cols[DESIGNED_COLUMNS[0]])
     for key in ("ambient_temp_c", "transport_km", "age_days", "mixing_time_s", "drum_rpm"):
@@ -173,7 +173,18 @@ def evaluate_mix(
     cols[CO2] = co2_kg_m3(cols, factors, process)
     cols[STRENGTH] = strength_mpa(cols, strength)
     cols["volume_ok"] = cols[FINE_AGG] >= 0.0
-    return pd.DataFrame(cols)
+    return cols
+
+
+def evaluate_mix(
+    mix: Frame,
+    context: Mapping[str, float],
+    factors: EmissionFactors,
+    strength: StrengthModel,
+    process: Process,
+) -> pd.DataFrame:
+    """:func:`mix_columns` as a frame, one row per mix."""
+    return pd.DataFrame(mix_columns(mix, context, factors, strength, process))
 
 
 REFERENCE_MIX: dict[str, float] = {
