@@ -214,7 +214,8 @@ class FitInfo(TypedDict):
     validation_rmse: float
     train_rmse: NotRequired[float]
     best_params: NotRequired[dict[str, float | int]]
-    trials: NotRequired[int]
+    trials: NotRequired[int]  # completed
+    trials_pruned: NotRequired[int]
     trials_requested: NotRequired[int]
 
 
