@@ -83,22 +83,26 @@ def _prepare(prep: ColumnTransformer) -> ArrayModel:
 
 
 def _polynomial(poly: PolynomialFeatures) -> Step:
-    """Degree-2 terms from ``powers_``: a feature, its square, or a product of two."""
+    """Degree-2 terms from ``powers_``, all in one product: a feature (times 1), its
+    square, or a product of two."""
     if poly.degree != 2 or poly.include_bias:
         raise NotCompilable("only degree-2 polynomial features without a bias column")
-    terms = [tuple(np.repeat(np.arange(len(row)), row)) for row in poly.powers_]
+    n = poly.n_features_in_
+    terms = [np.repeat(np.arange(len(row)), row) for row in poly.powers_]
+    left = np.array([term[0] for term in terms])
+    right = np.array([term[1] if len(term) == 2 else n for term in terms])  # n: the ones
 
     def expand(x: np.ndarray) -> np.ndarray:
-        out = np.empty((len(x), len(terms)))
-        for k, term in enumerate(terms):
-            out[:, k] = x[:, term[0]] if len(term) == 1 else x[:, term[0]] * x[:, term[1]]
-        return out
+        with_one = np.hstack([x, np.ones((len(x), 1))])
+        return with_one[:, left] * with_one[:, right]
 
     return expand
 
 
 def _xgboost(model: XGBModel) -> Step:
-    booster = model.get_booster()
+    """One thread: a population of 60 mixes is predicted faster than threads start."""
+    booster = model.get_booster().copy()
+    booster.set_param({"nthread": 1})
     best = getattr(model, "best_iteration", None)
     rounds = (0, best + 1) if best is not None else (0, 0)
 
