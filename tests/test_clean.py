@@ -117,3 +117,38 @@ def test_use_selects_the_batches(make_all_params, raw, use):
     assert (ids >= first_current).any() == (use in ("current", "both"))
     assert (ids < first_current).any() == (use in ("reference", "both"))
     assert set(result.metrics["batches"]) == ({"reference", "current"} if use == "both" else {use})
+
+
+def test_complete_donor_imputation_is_as_accurate_as_knn_imputer_against_the_truth(
+    make_all_params,
+):
+    """The truth of a blanked cell is the plant's reading with every fault rate 0."""
+    from sklearn.impute import KNNImputer
+
+    no_faults = {
+        f"generate.faults.{k}": 0.0
+        for k in ("null_rate", "spike_rate", "duplicate_rate", "tampered_start_rate")
+    }
+    size = {"generate.reference.rows": 5000, "generate.current.rows": 500}
+    params = make_all_params(**size)
+    truth = generate(make_all_params(**size, **no_faults).generate, params.data).reference
+    truth = truth.set_index("batch_id")
+    cleaned = clean_batch(
+        generate(params.generate, params.data).reference, params.data, params.detect
+    )
+    train, test = split(cleaned.frame, params.prepare, "produced_at")
+    columns = numeric_features(params, train)
+    ours, _ = impute(train, test, columns, k=5)
+
+    values = train[columns].to_numpy(dtype=float)
+    center, scale = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+    knn = KNNImputer(n_neighbors=5).fit_transform((values - center) / scale) * scale + center
+
+    holes = train[columns].isna().to_numpy()
+    true = truth.loc[train["batch_id"], columns].to_numpy()
+    sd = truth[columns].std().to_numpy()
+    ours_error = np.sqrt(np.mean((((ours[columns].to_numpy() - true) / sd)[holes]) ** 2))
+    knn_error = np.sqrt(np.mean((((knn - true) / sd)[holes]) ** 2))
+    assert holes.sum() > 1000
+    assert ours_error <= knn_error * 1.01
+    assert ours_error < 0.8  # far better than the column mean (about 1 sd)

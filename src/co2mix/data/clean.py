@@ -1,21 +1,23 @@
 """Cleaning and the train/test split (the prepare stage).
 
 Per batch: drop exact duplicates, blank out stuck and spiked sensor readings (the
-detectors of :mod:`co2mix.detect`, the same the check stage reports with). Then take
+detectors of :mod:`co2mix.data.detect`, the same the check stage reports with). Then take
 the batches ``prepare.use`` asks for, split train/test at random or by time, and fill
-every missing reading with a KNN imputer fitted on the training rows only, so nothing
-about the test rows leaks into training.
+every missing reading from its nearest complete training rows only, so nothing about
+the test rows leaks into training.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.impute import KNNImputer
 from sklearn.model_selection import train_test_split
+from sklearn.neighbors import NearestNeighbors
 
+from co2mix.core.errors import InputError
 from co2mix.core.params import Data, Detect, Prepare
 from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, TrainTest, TruthRecord
 from co2mix.data import detect, scoring
@@ -70,13 +72,17 @@ def impute(
     fit_rows: int = 0,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fill NaNs in ``columns`` from the ``k`` nearest training rows (standardized space).
+    """Fill NaNs in ``columns`` with the mean of the ``k`` nearest complete training rows.
 
-    With ``fit_rows`` > 0 the neighbours are searched among a seeded sample of that many
-    training rows: KNN imputation is quadratic, and a sample keeps 1e6 rows tractable.
+    Distances are Euclidean in standardized units over the columns the row has. Rows are
+    grouped by which columns they miss, and each group is one nearest-neighbour query
+    against the training rows that miss nothing (``fit_rows`` > 0: a seeded sample of that
+    many training rows). That is KNN imputation with complete donors: against the truth it
+    is as accurate as scikit-learn's ``KNNImputer`` (which also takes donors with gaps of
+    their own, through a slow NaN-aware distance) and several times faster (README).
     """
     if len(train) < 2:
-        raise ValueError(f"cannot impute from {len(train)} training row(s)")
+        raise InputError(f"cannot impute from {len(train)} training row(s)")
     values = train[columns].to_numpy(dtype=float)
     center = np.nanmean(values, axis=0)
     scale = np.nanstd(values, axis=0)
@@ -85,17 +91,44 @@ def impute(
     if 0 < fit_rows < len(values):
         chosen = np.random.default_rng(seed).choice(len(values), fit_rows, replace=False)
         reference = values[np.sort(chosen)]
-    imputer = KNNImputer(n_neighbors=k, keep_empty_features=True)
-    imputer.fit((reference - center) / scale)
+    donors = (reference[~np.isnan(reference).any(axis=1)] - center) / scale
+    if len(donors) == 0:
+        empty = [c for c, v in zip(columns, values.T, strict=True) if np.isnan(v).all()]
+        raise InputError(
+            "cannot impute: no training row has every numeric feature"
+            + (f" (no value at all in {empty})" if empty else "")
+        )
+    fill = _nearest_donors(donors, min(k, len(donors)))
 
-    def fill(frame: pd.DataFrame) -> pd.DataFrame:
+    def filled(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
         if len(out):
             scaled = (out[columns].to_numpy(dtype=float) - center) / scale
-            out[columns] = imputer.transform(scaled) * scale + center
+            out[columns] = fill(scaled) * scale + center
         return out
 
-    return fill(train), fill(test)
+    return filled(train), filled(test)
+
+
+def _nearest_donors(donors: np.ndarray, k: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A filler of standardized rows: each group of rows with the same gaps is one query."""
+
+    def fill(scaled: np.ndarray) -> np.ndarray:
+        gaps = np.isnan(scaled)
+        rows = np.flatnonzero(gaps.any(axis=1))
+        patterns, group = np.unique(gaps[rows], axis=0, return_inverse=True)
+        for g, missing in enumerate(patterns):
+            receivers = rows[group.ravel() == g]
+            present = ~missing
+            if not present.any():  # nothing to measure by: the donors' mean
+                scaled[np.ix_(receivers, missing)] = donors[:, missing].mean(axis=0)
+                continue
+            index = NearestNeighbors(n_neighbors=k).fit(donors[:, present])
+            _, nearest = index.kneighbors(scaled[np.ix_(receivers, present)])
+            scaled[np.ix_(receivers, missing)] = donors[:, missing][nearest].mean(axis=1)
+        return scaled
+
+    return fill
 
 
 def _batch_metrics(
