@@ -41,6 +41,7 @@ bench: $(STAMP)
 	python bench/bench_check_detection.py
 	python bench/bench_optimize_throughput.py
 	python bench/bench_imputation.py
+	python bench/bench_scale.py
 	python bench/bench_xgboost_search.py
 	python bench/bench_pipeline.py
 
