@@ -34,3 +34,19 @@ def test_nan_is_refused_in_json(tmp_path):
     with pytest.raises(ValueError), staged_outputs() as out:
         out.json({"x": float("nan")}, tmp_path / "m.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_temporaries_a_killed_run_left_are_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "train.parquet"
+    stale = tmp_path / ".train.parquet.k3j_9x2a.tmp"  # mkstemp's name for it, left by SIGKILL
+    stale.write_bytes(b"x" * 1000)
+    other = tmp_path / ".test.parquet.k3j_9x2a.tmp"  # another output's temporary: kept
+    other.write_bytes(b"y")
+    with staged_outputs() as out:
+        out.parquet(pd.DataFrame({"a": [1]}), target)
+    assert not stale.exists()
+    assert other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".test.parquet.k3j_9x2a.tmp",
+        "train.parquet",
+    ]

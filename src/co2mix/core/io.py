@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,11 +64,21 @@ class StagedOutputs:
     def _temp_for(self, target: str | Path, suffix: str = ".tmp") -> Path:
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
+        self._remove_stale(target, suffix)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
         os.close(fd)
         temp = Path(name)
         self._pending.append((temp, target))
         return temp
+
+    def _remove_stale(self, target: Path, suffix: str) -> None:
+        """Temporaries of ``target`` that a killed run left behind (SIGKILL runs no cleanup):
+        the next run that writes ``target`` removes them."""
+        ours = {temp for temp, _ in self._pending}
+        stale = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
+        for path in target.parent.iterdir():
+            if stale.fullmatch(path.name) and path not in ours:
+                path.unlink(missing_ok=True)
 
     def parquet(self, frame: pd.DataFrame, target: str | Path) -> None:
         frame.to_parquet(self._temp_for(target), engine="pyarrow", index=False)
