@@ -35,7 +35,7 @@ def main(sizes: list[int]) -> None:
             data.reference, data.current, params.data, params.check, params.detect, data.truth
         )
         checked = time.perf_counter()
-        report_html([result for _, result in outcome.results])
+        report_html(outcome.check_results)
         rendered = time.perf_counter()
         batches = {"reference": data.reference, "current": data.current}
         prepare(batches, params.data, params.detect, params.prepare, data.truth)

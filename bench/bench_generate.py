@@ -7,13 +7,12 @@ default params. Usage: python bench/bench_generate.py [rows ...]
 
 from __future__ import annotations
 
-import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _child import in_child, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 100_000, 1_000_000)
@@ -65,13 +64,7 @@ def main(sizes: list[int]) -> None:
         f"{'peak RSS MB':>11} {'over imports MB':>15} {'files MB':>8}"
     )
     for rows in sizes:
-        child = subprocess.run(
-            [sys.executable, __file__, "--child", str(rows)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(child.stdout.strip().splitlines()[-1])
+        r = in_child(__file__, rows)
         print(
             f"{r['rows']:>9} {r['generate_s']:>10.3f} {r['write_s']:>8.3f} {r['total_s']:>8.3f} "
             f"{r['peak_rss_mb']:>11.1f} {r['rss_over_imports_mb']:>15.1f} {r['output_mb']:>8.1f}"
@@ -79,7 +72,4 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(measure(int(sys.argv[2]))))
-    else:
-        main([int(a) for a in sys.argv[1:]] or list(SIZES))
+    run(measure, main, list(SIZES))

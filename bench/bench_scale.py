@@ -8,15 +8,12 @@ XGBoost with fixed params (no search), for both targets.
 
 from __future__ import annotations
 
-import json
-import os
 import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import yaml
+from _child import in_child, run
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("generate", "check", "prepare", "train")
@@ -50,7 +47,7 @@ def measure(rows: int) -> dict[str, float]:
     outcome = run_checks(
         data.reference, data.current, params.data, params.check, params.detect, data.truth
     )
-    report_html([result for _, result in outcome.results])
+    report_html(outcome.check_results)
     seconds["check"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -78,14 +75,7 @@ def measure(rows: int) -> dict[str, float]:
 def main(sizes: list[int]) -> None:
     results = {}
     for rows in sizes:
-        child = subprocess.run(
-            [sys.executable, __file__, "--child", str(rows)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=dict(os.environ),
-        )
-        results[rows] = json.loads(child.stdout.strip().splitlines()[-1])
+        results[rows] = in_child(__file__, rows)
     print(
         "| reference rows | " + " | ".join(f"{s} s" for s in STAGES) + " | total s | peak RSS MB |"
     )
@@ -101,7 +91,4 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(measure(int(sys.argv[2]))))
-    else:
-        main([int(a) for a in sys.argv[1:]] or [100_000, 1_000_000])
+    run(measure, main, [100_000, 1_000_000])

@@ -24,7 +24,7 @@ def main() -> None:
     )
     stop = outcome.failed and params.check.on_fail == "stop"
     with staged_outputs() as out:
-        out.text(report_html([result for _, result in outcome.results]), paths.CHECK_HTML)
+        out.text(report_html(outcome.check_results), paths.CHECK_HTML)
         records.write(out, paths.CHECK_METRICS, outcome.metrics)
         if not stop:
             out.text("the checks let the pipeline proceed\n", paths.CHECK_GATE)

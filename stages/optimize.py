@@ -3,7 +3,7 @@
 import time
 
 from co2mix.core import paths, records
-from co2mix.core.io import dumps_json, read_parquet, staged_outputs
+from co2mix.core.io import read_parquet, staged_outputs, write_timing
 from co2mix.core.params_file import load_params
 from co2mix.core.stage import run_stage
 from co2mix.optimize.benchmark import run_benchmark
@@ -24,10 +24,8 @@ def main() -> None:
         records.write(out, paths.OPTIMIZE_RUNS, outcome.runs)
         out.text(outcome.convergence.to_csv(index=False), paths.CONVERGENCE_PLOT)
         out.text(outcome.pareto.to_csv(index=False), paths.PARETO_PLOT)
-    # Wall-clock seconds change every run: printed and kept beside the data, never in metrics/.
     seconds = outcome.seconds | {"stage": time.perf_counter() - start}
-    paths.TIMINGS.mkdir(parents=True, exist_ok=True)
-    paths.timing("optimize").write_text(dumps_json({k: round(v, 3) for k, v in seconds.items()}))
+    write_timing(paths.timing("optimize"), seconds)
 
     metrics = outcome.metrics
     for name, m in metrics.get("optimizers", {}).items():

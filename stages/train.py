@@ -5,7 +5,7 @@ import time
 
 from co2mix.core import paths, records
 from co2mix.core.errors import InputError
-from co2mix.core.io import dumps_json, read_parquet, staged_outputs
+from co2mix.core.io import read_parquet, staged_outputs, write_timing
 from co2mix.core.params_file import load_params
 from co2mix.core.schemas import TrainMetrics
 from co2mix.core.stage import run_stage
@@ -26,9 +26,7 @@ def main() -> None:
     with staged_outputs() as out:
         save_model(out, result.fitted.pipeline, target, model)
         records.write(out, paths.train_metrics(target, model), result.metrics, TrainMetrics)
-    # Wall-clock time changes every run: printed and kept beside the data, never in metrics/.
-    paths.TIMINGS.mkdir(parents=True, exist_ok=True)
-    paths.timing(f"train-{target}-{model}").write_text(dumps_json({"fit": round(seconds, 3)}))
+    write_timing(paths.timing(f"train-{target}-{model}"), {"fit": seconds})
     rmse = result.metrics["validation_rmse"]
     print(f"train {target} {model}: validation RMSE {rmse:.4f}, fit {seconds:.1f} s")
 

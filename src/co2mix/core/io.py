@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,15 +33,24 @@ def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
         raise InputError(f"{path}: not a readable parquet file: {exc}") from None
 
 
+def loads_json(text: str, where: str) -> Any:
+    """JSON text decoded; invalid JSON is an :class:`InputError` naming ``where``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON: {exc}") from None
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON input, or None when the file does not exist."""
     path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    return loads_json(path.read_text(), str(path)) if path.exists() else None
+
+
+def write_timing(path: Path, seconds: Mapping[str, float]) -> None:
+    """Wall-clock seconds change every run: kept beside the data, never in metrics/."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps_json({k: round(v, 3) for k, v in seconds.items()}))
 
 
 def dumps_json(obj: Any, compact: bool = False) -> str:

@@ -148,6 +148,10 @@ class Data(Section):
             raise ValueError(f"sensor_columns {clash} are targets")
         return self
 
+    def categorical_in(self, columns: list[str]) -> list[str]:
+        """The categorical ones among ``columns``, in their order."""
+        return [c for c in columns if c in self.categorical]
+
     def feature_columns(self, columns: list[str]) -> list[str]:
         """Every column that is not the id, the time or a target."""
         special = {self.id_column, self.time_column, *self.targets}

@@ -7,7 +7,6 @@ names the file and the keys that are wrong.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from co2mix.core import paths, schemas
 from co2mix.core.errors import InputError
-from co2mix.core.io import StagedOutputs, read_json
+from co2mix.core.io import StagedOutputs, loads_json, read_json
 
 # ------------------------------------------------------------------ reading and writing
 
@@ -32,6 +31,11 @@ SCHEMAS: dict[Path, Any] = {
 }  # and every metrics/train/<target>-<model>.json: schemas.TrainMetrics
 
 Record = TypeVar("Record")
+
+
+def number(value: float, digits: int = 6) -> float:
+    """A number as records commit it: a plain float, rounded (6 digits unless given)."""
+    return round(float(value), digits)
 
 
 @cache
@@ -68,10 +72,4 @@ def read(path: Path, schema: type[Record], root: Path = Path(".")) -> Record | N
 
 def parse(text: str | None, schema: type[Record], where: str) -> Record | None:
     """A record from JSON text (a file at another git revision), or None for no text."""
-    if not text:
-        return None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: not valid JSON: {exc}") from None
-    return check(raw, schema, where)
+    return None if not text else check(loads_json(text, where), schema, where)

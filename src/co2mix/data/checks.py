@@ -19,6 +19,7 @@ from deepchecks.tabular import Dataset
 from deepchecks.tabular import checks as dc
 
 from co2mix.core.params import Check, Data, Detect
+from co2mix.core.records import number
 from co2mix.core.schemas import (
     CheckMetrics,
     CheckRows,
@@ -39,6 +40,11 @@ DRIFT, INTEGRITY = "drift", "integrity"
 class CheckOutcome:
     results: list[tuple[str, CheckResult]]  # (group, result) in report order
     metrics: CheckMetrics
+
+    @property
+    def check_results(self) -> list[CheckResult]:
+        """Every result, in report order (what the HTML report shows)."""
+        return [result for _, result in self.results]
 
     @property
     def failed(self) -> bool:
@@ -66,10 +72,6 @@ def _dataset(frame: pd.DataFrame, columns: _Columns, label: str | None) -> Datas
         cat_features=columns.categorical,
         label_type="regression" if label else None,
     )
-
-
-def _round(value: Any) -> float:
-    return round(float(value), 6)
 
 
 def _conditions(group: str, result: CheckResult) -> list[Condition]:
@@ -153,7 +155,7 @@ def run_checks(
     """Run every drift and integrity check; return the results and their metrics."""
     cols = _Columns(
         features=check.features,
-        categorical=[c for c in check.features if c in data.categorical],
+        categorical=data.categorical_in(check.features),
         labels=data.targets,
         sensors=data.sensor_columns,
     )
@@ -193,7 +195,7 @@ def _metrics(
     for column, entry in feature_drift.value.items():
         categorical = column in cols.categorical
         threshold = t.categorical_drift if categorical else t.feature_drift
-        score = _round(entry["Drift score"])
+        score = number(entry["Drift score"])
         features[column] = {
             "score": score,
             "method": entry["Method"],
@@ -202,14 +204,14 @@ def _metrics(
         }
     labels: dict[str, DriftScore] = {}
     for label, result in label_drift.items():
-        score = _round(result.value["Drift score"])
+        score = number(result.value["Drift score"])
         labels[label] = {
             "score": score,
             "method": result.value["Method"],
             "threshold": t.label_drift,
             "drifted": score >= t.label_drift,
         }
-    mv_score = _round(multivariate.value["domain_classifier_drift_score"])
+    mv_score = number(multivariate.value["domain_classifier_drift_score"])
     conditions = [c for group, result in results for c in _conditions(group, result)]
     drift_failed = [c for c in conditions if c["group"] == DRIFT and not c["passed"]]
     integrity_failed = [c for c in conditions if c["group"] == INTEGRITY and not c["passed"]]
@@ -222,7 +224,7 @@ def _metrics(
         "label_drift": labels,
         "multivariate_drift": {
             "score": mv_score,
-            "auc": _round(multivariate.value["domain_classifier_auc"]),
+            "auc": number(multivariate.value["domain_classifier_auc"]),
             "threshold": t.multivariate_drift,
             "drifted": mv_score >= t.multivariate_drift,
         },
@@ -241,12 +243,12 @@ def _integrity_values(results: list[tuple[str, CheckResult]]) -> dict[str, dict[
             continue
         header = result.get_header()
         if isinstance(result.value, dict) and "ratio" in result.value:
-            values[header] = {"max_ratio": _round(max(result.value["ratio"].values()))}
+            values[header] = {"max_ratio": number(max(result.value["ratio"].values()))}
         elif header == "PercentOfNulls":
             nulls = result.value["Percent of nulls in sample"]
-            values[header] = {"max_ratio": _round(nulls.max())}
+            values[header] = {"max_ratio": number(nulls.max())}
         elif header == "Data Duplicates":
-            values[header] = {"ratio": _round(result.value)}
+            values[header] = {"ratio": number(result.value)}
     return values
 
 

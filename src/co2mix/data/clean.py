@@ -111,7 +111,15 @@ def impute(
 
 
 def _nearest_donors(donors: np.ndarray, k: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A filler of standardized rows: each group of rows with the same gaps is one query."""
+    """A filler of standardized rows: each group of rows with the same gaps is one query,
+    against an index of the donors' present columns built once per gap pattern."""
+    indexes: dict[bytes, NearestNeighbors] = {}
+
+    def index_for(present: np.ndarray) -> NearestNeighbors:
+        key = present.tobytes()
+        if key not in indexes:
+            indexes[key] = NearestNeighbors(n_neighbors=k).fit(donors[:, present])
+        return indexes[key]
 
     def fill(scaled: np.ndarray) -> np.ndarray:
         gaps = np.isnan(scaled)
@@ -123,8 +131,7 @@ def _nearest_donors(donors: np.ndarray, k: int) -> Callable[[np.ndarray], np.nda
             if not present.any():  # nothing to measure by: the donors' mean
                 scaled[np.ix_(receivers, missing)] = donors[:, missing].mean(axis=0)
                 continue
-            index = NearestNeighbors(n_neighbors=k).fit(donors[:, present])
-            _, nearest = index.kneighbors(scaled[np.ix_(receivers, present)])
+            _, nearest = index_for(present).kneighbors(scaled[np.ix_(receivers, present)])
             scaled[np.ix_(receivers, missing)] = donors[:, missing][nearest].mean(axis=1)
         return scaled
 

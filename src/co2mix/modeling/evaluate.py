@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from co2mix.core import paths
 from co2mix.core.params import Evaluate, Params
 from co2mix.core.params_file import require_columns
+from co2mix.core.records import number
 from co2mix.core.schemas import (
     ExplainedRow,
     ModelScores,
@@ -37,20 +38,16 @@ from co2mix.modeling.models import validate_models
 from co2mix.modeling.store import load_model
 
 
-def _r(value: float) -> float:
-    return round(float(value), 6)
-
-
 def regression_metrics(y: pd.Series, predicted: np.ndarray, sigma: float | None) -> ModelScores:
     rmse = root_mean_squared_error(y, predicted)
     metrics: ModelScores = {
-        "rmse": _r(rmse),
-        "mae": _r(mean_absolute_error(y, predicted)),
-        "r2": _r(r2_score(y, predicted)),
-        "mape": _r(mean_absolute_percentage_error(y, predicted)),
+        "rmse": number(rmse),
+        "mae": number(mean_absolute_error(y, predicted)),
+        "r2": number(r2_score(y, predicted)),
+        "mape": number(mean_absolute_percentage_error(y, predicted)),
     }
     if sigma:
-        metrics["rmse_over_sigma"] = _r(rmse / sigma)
+        metrics["rmse_over_sigma"] = number(rmse / sigma)
     return metrics
 
 
@@ -62,7 +59,7 @@ def perturbed_rmse(
     noisy = x.copy()
     for column in numeric:
         noisy[column] = noisy[column] + rng.normal(0.0, level * x[column].std(), len(x))
-    return _r(root_mean_squared_error(y, pipeline.predict(noisy)))
+    return number(root_mean_squared_error(y, pipeline.predict(noisy)))
 
 
 # ------------------------------------------------------------------ the whole evaluation
@@ -184,7 +181,7 @@ def evaluate_all(
         task = Task(
             target=target,
             features=features,
-            categorical=[c for c in features if c in params.data.categorical],
+            categorical=params.data.categorical_in(features),
             sigma=sigmas.get(target),
             id_column=params.data.id_column,
         )

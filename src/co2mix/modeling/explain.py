@@ -10,11 +10,8 @@ import xgboost
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from co2mix.core.records import number
 from co2mix.core.schemas import ExplainedRow
-
-
-def _r(value: float) -> float:
-    return round(float(value), 6)
 
 
 def _origin_of_prepared(prep: ColumnTransformer) -> dict[str, str]:
@@ -83,9 +80,9 @@ def explain_rows(pipeline: Pipeline, x: pd.DataFrame, ids: pd.Series) -> list[Ex
     return [
         {
             id_key: ids.iloc[i].item() if hasattr(ids.iloc[i], "item") else ids.iloc[i],
-            "prediction": _r(predicted[i]),
-            "constant": _r(constant[i]),
-            "contributions": {f: _r(v) for f, v in shares.iloc[i].items()},
+            "prediction": number(predicted[i]),
+            "constant": number(constant[i]),
+            "contributions": {f: number(v) for f, v in shares.iloc[i].items()},
         }
         for i in range(len(x))
     ]

@@ -14,7 +14,7 @@ then ``train.knn: {n_neighbors: 10}`` and ``knn`` in ``train.models`` in params.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from co2mix.modeling.registry import (
     FitSpec,
     Fitted,
     Options,
+    OptionsT,
     entry,
     fit_with_validation,
     preprocessor,
@@ -72,8 +73,6 @@ def poly2(spec: FitSpec[Poly2Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
 register("xgboost", XGBoostOptions)(tune_xgboost)
 
 # ------------------------------------------------------------------ using the catalogue
-
-OptionsT = TypeVar("OptionsT", bound=Options)
 
 
 def model_options(train: Train, name: str) -> Options:

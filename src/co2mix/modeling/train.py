@@ -33,7 +33,7 @@ def fit_spec(params: Params, target: str, model: str) -> FitSpec[Options]:
     features = params.train.features[target]
     return FitSpec(
         features=features,
-        categorical=[c for c in features if c in params.data.categorical],
+        categorical=params.data.categorical_in(features),
         seed=params.train.seed,
         validation_fraction=params.train.validation_fraction,
         options=model_options(params.train, model),

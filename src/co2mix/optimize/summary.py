@@ -9,6 +9,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from co2mix.core.records import number
 from co2mix.core.schemas import RunRecord, RunSummary, TruthCheck
 from co2mix.optimize.solvers import Recorder
 
@@ -26,7 +27,7 @@ NUMBERS: tuple[Number, ...] = get_args(Number)
 
 def rounded(value: float | None, digits: int = 3) -> float | None:
     """A metric as committed: rounded, and None where it is not a finite number."""
-    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+    return None if value is None or not np.isfinite(value) else number(value, digits)
 
 
 @dataclass

@@ -27,7 +27,7 @@ KEY_METRICS = {
 
 def params_section(diff: dict[str, Any]) -> list[str]:
     changes = [
-        (f"{file}: {k}" if file != "params.yaml" else k, v)
+        (f"{file}: {k}" if file != str(paths.PARAMS) else k, v)
         for file, params in diff.items()
         for k, v in sorted(params.items())
     ]
