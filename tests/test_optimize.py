@@ -20,9 +20,14 @@ from tests.helpers import set_key, small_optimize
 REFERENCE_X = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
 
 
+def one_process(raw):
+    """One process: these surrogates are closures (test_executor.py covers the workers)."""
+    return set_key(small_optimize(raw), "optimize.n_jobs", 1)
+
+
 @pytest.fixture(scope="module")
 def params(raw_params):
-    return parse_params(small_optimize(raw_params))
+    return parse_params(one_process(raw_params))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +50,7 @@ def truth_surrogate(name="truth", strength_bias=0.0) -> Surrogate:
 
 
 def with_optimize(raw_params, **updates):
-    raw = small_optimize(raw_params)
+    raw = one_process(raw_params)
     for key, value in updates.items():
         raw = set_key(raw, f"optimize.{key}", value)
     return parse_params(raw)

@@ -284,6 +284,7 @@ class Optimize(Section):
     seeds: Annotated[list[Seed], Field(min_length=1)]
     truth_budget: Annotated[int, Field(ge=1000)]
     pareto_targets_mpa: Annotated[list[Positive], Field(min_length=1)]
+    n_jobs: Annotated[int, Field(ge=1)]
 
     _unique_names = field_validator("surrogates", "optimizers")(_unique)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from co2mix.core.params import OptimizerName, Params
 from co2mix.core.schemas import (
@@ -23,8 +22,9 @@ from co2mix.core.schemas import (
     RunRecord,
     TruthCheck,
 )
+from co2mix.optimize.executor import Request, Setting, solve_all
 from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame, true_values
-from co2mix.optimize.solvers import SOLVERS, Recorder
+from co2mix.optimize.solvers import Recorder
 from co2mix.optimize.summary import Run, aggregate, convergence, record, rounded, rounded_check
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
@@ -32,7 +32,6 @@ from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_M
 VARIANTS = ("configured", "without_support", "with_margin")
 PLANT = Surrogate("plant", true_values, strength_rmse=0.0)  # the physics, for the true optimum
 TRUTH_POPSIZE = 20  # x 6 variables: 120 mixes per generation of the true-optimum search
-SolveKey = tuple[str, str, int, int, int, float, bool]
 
 
 @dataclass
@@ -49,10 +48,11 @@ class Benchmark:
         self.params = params
         self.opt = params.optimize
         self.surrogates = surrogates
-        self.support = DataSupport.fit(train, params) if self.opt.support.enabled else None
-        self.starts = self._starts(train)
-        self._solved: dict[SolveKey, tuple[Recorder, float]] = {}  # see solve()
-        self.seconds: dict[str, float] = {}
+        support = DataSupport.fit(train, params) if self.opt.support.enabled else None
+        predictors = {name: s.predict for name, s in (surrogates | {PLANT.name: PLANT}).items()}
+        self.setting = Setting(params, support, self._starts(train), predictors)
+        self._solved: dict[Request, tuple[Recorder, float]] = {}  # see solve()
+        self._planned: list[Request] | None = None  # noting runs instead of making them
         reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]]), params)
         self.reference = {
             CO2: float(reference[CO2].iloc[0]),
@@ -69,7 +69,7 @@ class Benchmark:
         return inside
 
     def problem(self, target: float, margin: float = 0.0, support: bool = True) -> Problem:
-        return Problem(self.params, target + margin, self.support if support else None)
+        return self.setting.problem(target + margin, support)
 
     def solve(
         self,
@@ -83,23 +83,22 @@ class Benchmark:
         """One optimizer run (``optimize.budget`` and ``.popsize`` unless given). The same run
         is asked for more than once (the answer's DE runs are also the surrogate comparison's
         and a Pareto point): it is computed once, and each caller gets its own :class:`Run`
-        for its own truth check."""
-        budget, popsize = budget or self.opt.budget, popsize or self.opt.popsize
-        key: SolveKey = (
+        for its own truth check. While planning, the run is only noted and comes back empty."""
+        request = Request(
             surrogate.name,
             optimizer,
             seed,
-            budget,
-            popsize,
+            budget or self.opt.budget,
+            popsize or self.opt.popsize,
             problem.strength_required_mpa,
             problem.support is not None,
         )
-        if key not in self._solved:
-            recorder = Recorder(lambda x: problem.score(x, surrogate.predict), budget)
-            start = time.perf_counter()
-            SOLVERS[optimizer](recorder, problem.bounds, seed, popsize, self.starts)
-            self._solved[key] = (recorder, time.perf_counter() - start)
-        recorder, seconds = self._solved[key]
+        if self._planned is not None:
+            self._planned.append(request)
+            return Run(optimizer, seed, Recorder.unrun(request.budget), 0.0)
+        if request not in self._solved:
+            self._solved[request] = self.setting.solve(request)
+        recorder, seconds = self._solved[request]
         return Run(optimizer, seed, recorder, seconds)
 
     def solve_truth(self, problem: Problem, seed: int) -> Run:
@@ -157,15 +156,25 @@ class Benchmark:
         return self.opt.seeds[:1] if optimizer == "direct" else list(self.opt.seeds)
 
     def run(self) -> Outcome:
-        opt = self.opt
-        errors = Problem(self.params, opt.strength_target_mpa, None).setup_errors()
+        """Walk the benchmark once noting every run it asks for, make all of them (on
+        ``optimize.n_jobs`` processes), then walk it again with the results."""
+        errors = Problem(self.params, self.opt.strength_target_mpa, None).setup_errors()
         if errors:
             return self._infeasible("; ".join(errors))
-        target = opt.strength_target_mpa
+        self._planned = []
+        self._evaluate()
+        planned, self._planned = self._planned, None
         start = time.perf_counter()
+        self._solved = solve_all(self.setting, planned, self.opt.n_jobs)
+        outcome = self._evaluate()
+        outcome.seconds["runs"] = time.perf_counter() - start
+        return outcome
+
+    def _evaluate(self) -> Outcome:
+        opt = self.opt
+        target = opt.strength_target_mpa
         optimum = self.true_optimum(target)
         optimum_unsupported = self.true_optimum(target, support=False)
-        self.seconds["true_optimum"] = time.perf_counter() - start
 
         answer = self.surrogates[opt.surrogate]
         margin = opt.safety_margin_rmse * answer.strength_rmse
@@ -197,7 +206,20 @@ class Benchmark:
             for variant, group in variants.items()
             for run in group
         ]
-        return Outcome(metrics, convergence(optimizer_runs, opt.budget), pareto, self.seconds, runs)
+        seconds = {
+            f"optimizer/{name}": sum(r.seconds for r in group)
+            for name, group in optimizer_runs.items()
+        }
+        seconds["surrogates"] = sum(
+            r.seconds for variants in surrogate_runs.values() for g in variants.values() for r in g
+        )
+        return Outcome(
+            metrics,
+            convergence(optimizer_runs, opt.budget),
+            pareto,
+            seconds,
+            runs,
+        )
 
     def _answer(self, metrics: OptimizeMetrics, runs: list[Run], required: float) -> None:
         """The answer is the best feasible proposal of ``optimize.optimizer`` over the seeds."""
@@ -224,12 +246,10 @@ class Benchmark:
         target = self.opt.strength_target_mpa
         jobs = [(o, s) for o in self.opt.optimizers for s in self.seeds_for(o)]
         results: dict[str, list[Run]] = {}
-        for optimizer, seed in tqdm(jobs, desc=f"optimize: optimizers on {answer.name}"):
+        for optimizer, seed in jobs:
             run = self.solve(self.problem(target, margin), answer, optimizer, seed)
             self.truth_check(run, answer.predict, target, optimum)
             results.setdefault(optimizer, []).append(run)
-        for optimizer, runs in results.items():
-            self.seconds[f"optimizer/{optimizer}"] = sum(r.seconds for r in runs)
         return results
 
     def _surrogate_comparison(
@@ -243,8 +263,7 @@ class Benchmark:
         }
         jobs = [(n, v, s) for n in self.surrogates for v in VARIANTS for s in opt.seeds]
         results: dict[str, dict[str, list[Run]]] = {}
-        start = time.perf_counter()
-        for name, variant, seed in tqdm(jobs, desc="optimize: surrogates with DE"):
+        for name, variant, seed in jobs:
             surrogate = self.surrogates[name]
             supported = variant != "without_support"
             margin = margins[variant] * surrogate.strength_rmse
@@ -253,14 +272,12 @@ class Benchmark:
             reference_optimum = optimum if supported else optimum_unsupported
             self.truth_check(run, surrogate.predict, target, reference_optimum)
             results.setdefault(name, {}).setdefault(variant, []).append(run)
-        self.seconds["surrogates"] = time.perf_counter() - start
         return results
 
     def _pareto(self, answer: Surrogate, margin: float) -> pd.DataFrame:
         """The answer's setup (surrogate, optimizer, first seed) over the strength targets."""
         rows = []
-        start = time.perf_counter()
-        for target in tqdm(self.opt.pareto_targets_mpa, desc="optimize: strength sweep"):
+        for target in self.opt.pareto_targets_mpa:
             optimum = self.true_optimum(target, seeds=(0,))
             problem = self.problem(target, margin)
             run = self.solve(problem, answer, self.opt.optimizer, self.opt.seeds[0])
@@ -275,7 +292,6 @@ class Benchmark:
                     "true_optimum_co2": rounded(optimum.get(CO2, np.nan), 2),
                 }
             )
-        self.seconds["pareto"] = time.perf_counter() - start
         return pd.DataFrame(rows)
 
     def _reference_mix(self) -> ReferenceMix:

@@ -9,8 +9,9 @@ instead of returning a best-effort one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import get_args
 
 import numpy as np
@@ -53,6 +54,16 @@ class Recorder:
     def scalar(self, x: np.ndarray) -> float:
         return float(self(np.asarray(x)[None, :])[0])
 
+    @classmethod
+    def unrun(cls, budget: int) -> Recorder:
+        """A run that has not happened: nothing evaluated, nothing proposed."""
+        return cls(_finished, budget)
+
+    def finished(self) -> Recorder:
+        """This run's record without its scorer (a closure): what a worker process sends
+        back. The copy refuses to score."""
+        return replace(self, score=_finished)
+
     def best_at(self, checkpoints: np.ndarray) -> np.ndarray:
         """Best feasible value found by each checkpoint (NaN before the first one)."""
         evals = np.array([e for e, _ in self.trace])
@@ -63,6 +74,10 @@ class Recorder:
             if seen.size and np.isfinite(seen[-1]):
                 out[i] = seen[-1]
         return out
+
+
+def _finished(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    raise RuntimeError("a finished run's recorder does not score new candidates")
 
 
 def _sample(starts: np.ndarray | None, n: int, seed: int) -> np.ndarray | None:
@@ -143,3 +158,20 @@ SOLVERS: dict[OptimizerName, Solver] = {
 }
 if set(SOLVERS) != set(get_args(OptimizerName)):  # params offer exactly the solvers there are
     raise ImportError(f"SOLVERS {sorted(SOLVERS)} != OptimizerName {get_args(OptimizerName)}")
+
+
+def run_solver(
+    optimizer: OptimizerName,
+    score: Scorer,
+    bounds: Bounds,
+    seed: int,
+    budget: int,
+    popsize: int,
+    starts: np.ndarray | None,
+) -> tuple[Recorder, float]:
+    """One run of ``optimizer`` on ``score`` within ``budget`` evaluations: its recorder
+    and its seconds."""
+    recorder = Recorder(score, budget)
+    start = time.perf_counter()
+    SOLVERS[optimizer](recorder, bounds, seed, popsize, starts)
+    return recorder, time.perf_counter() - start

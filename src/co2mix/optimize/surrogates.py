@@ -119,15 +119,34 @@ class Members:
     penalty_std: float = 0.0
 
     def compiled(self) -> Predictor:
-        compile_all = (
-            [compile_pipeline(p) for p in self.co2],
-            [compile_pipeline(p) for p in self.strength],
-        )
-        return combine(*compile_all, self.penalty_std)
+        return CompiledMembers(self)
 
     def through_pipelines(self) -> Predictor:
         models = [pipeline_model(p) for p in self.co2], [pipeline_model(p) for p in self.strength]
         return combine(*models, self.penalty_std)
+
+
+class CompiledMembers:
+    """The members' compiled predictor. It pickles as the fitted pipelines and compiles
+    them again when unpickled (the compiled functions are closures, which do not pickle),
+    so a worker process of the optimizer runs gets the same arithmetic."""
+
+    def __init__(self, members: Members):
+        self.members = members
+        self._predict = combine(
+            [compile_pipeline(p) for p in members.co2],
+            [compile_pipeline(p) for p in members.strength],
+            members.penalty_std,
+        )
+
+    def __call__(self, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+        return self._predict(columns)
+
+    def __getstate__(self) -> dict[str, Members]:
+        return {"members": self.members}
+
+    def __setstate__(self, state: dict[str, Members]) -> None:
+        self.__init__(state["members"])  # type: ignore[misc]
 
 
 def surrogate_members(

@@ -1,0 +1,105 @@
+"""Optimizer runs as requests, computed one by one or on several processes.
+
+The benchmark makes about seventy runs that do not depend on each other (every optimizer,
+surrogate, variant, seed and strength target, and the true optima), each deterministic
+given its request. On ``optimize.n_jobs`` processes they are computed at once and the
+results are the same as one by one, to the bit: a run sees only its own request.
+
+The workers come from a ``forkserver``: a fresh interpreter that has never run XGBoost's
+OpenMP threads (a plain ``fork`` of the stage, which has, can hang in the child). Each
+worker receives the :class:`Setting` once; the compiled surrogates are closures, which do
+not pickle, so a surrogate travels as its fitted pipelines and is compiled again there
+(:class:`co2mix.optimize.surrogates.CompiledMembers`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from co2mix.core.params import OptimizerName, Params
+from co2mix.optimize.problem import DataSupport, Predictor, Problem
+from co2mix.optimize.solvers import Recorder, run_solver
+
+SCALAR_OPTIMIZERS = ("dual_annealing", "direct")  # one mix per call: the slow runs
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything that decides an optimizer run's result, besides the :class:`Setting`."""
+
+    surrogate: str
+    optimizer: OptimizerName
+    seed: int
+    budget: int
+    popsize: int
+    strength_required_mpa: float
+    supported: bool  # the data-support constraint applies
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every run of one benchmark shares: the params, the data support, the training
+    mixes the searches start from, and the predictor of each surrogate by name."""
+
+    params: Params
+    support: DataSupport | None
+    starts: np.ndarray
+    predictors: Mapping[str, Predictor]
+
+    def problem(self, strength_required_mpa: float, supported: bool) -> Problem:
+        support = self.support if supported else None
+        return Problem(self.params, strength_required_mpa, support)
+
+    def solve(self, request: Request) -> tuple[Recorder, float]:
+        """The run of ``request``: its recorder and seconds."""
+        problem = self.problem(request.strength_required_mpa, request.supported)
+        predict = self.predictors[request.surrogate]
+        return run_solver(
+            request.optimizer,
+            lambda x: problem.score(x, predict),
+            problem.bounds,
+            request.seed,
+            request.budget,
+            request.popsize,
+            self.starts,
+        )
+
+
+_worker_setting: list[Setting] = []  # the Setting of this worker process
+
+
+def _adopt(setting: Setting) -> None:
+    _worker_setting[:] = [setting]
+
+
+def _solve_in_worker(request: Request) -> tuple[Recorder, float]:
+    recorder, seconds = _worker_setting[0].solve(request)
+    return recorder.finished(), seconds
+
+
+def _slowest_first(requests: Sequence[Request]) -> list[Request]:
+    """Scalar optimizers and big budgets first, so no long run starts last on one core."""
+    return sorted(
+        requests, key=lambda r: (r.optimizer in SCALAR_OPTIMIZERS, r.budget), reverse=True
+    )
+
+
+def solve_all(
+    setting: Setting, requests: Sequence[Request], n_jobs: int
+) -> dict[Request, tuple[Recorder, float]]:
+    """Every distinct request's run; on ``n_jobs`` worker processes when that is above 1."""
+    unique = _slowest_first(list(dict.fromkeys(requests)))
+    if n_jobs <= 1 or len(unique) <= 1:
+        return {request: setting.solve(request) for request in tqdm(unique, "optimize: runs")}
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    workers = min(n_jobs, len(unique))
+    with ProcessPoolExecutor(workers, context, initializer=_adopt, initargs=(setting,)) as pool:
+        results = tqdm(pool.map(_solve_in_worker, unique), "optimize: runs", len(unique))
+        return dict(zip(unique, results, strict=True))
