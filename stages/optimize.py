@@ -7,6 +7,7 @@ from co2mix.core.io import read_parquet, staged_outputs, write_timing
 from co2mix.core.params_file import load_params
 from co2mix.core.stage import run_stage
 from co2mix.optimize.benchmark import run_benchmark
+from co2mix.optimize.executor import start_workers
 from co2mix.optimize.surrogates import build_surrogates, check_setup, load_pipelines
 
 
@@ -14,6 +15,7 @@ def main() -> None:
     start = time.perf_counter()
     params = load_params()
     check_setup(params)
+    start_workers(params.optimize.n_jobs)
     train = read_parquet(paths.TRAIN, stage_hint="prepare")
     test = read_parquet(paths.TEST, stage_hint="prepare")
     surrogates = build_surrogates(params, load_pipelines(params), train, test)

@@ -15,6 +15,7 @@ not pickle, so a surrogate travels as its fitted pipelines and is compiled again
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -90,6 +91,20 @@ def _slowest_first(requests: Sequence[Request]) -> list[Request]:
     )
 
 
+def _forkserver() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def start_workers(n_jobs: int) -> None:
+    """Start the forkserver now (when runs will use it), so that its imports overlap the
+    stage's loading of the models instead of following it."""
+    if n_jobs > 1:
+        _forkserver()
+        multiprocessing.forkserver.ensure_running()
+
+
 def solve_all(
     setting: Setting, requests: Sequence[Request], n_jobs: int
 ) -> dict[Request, tuple[Recorder, float]]:
@@ -97,9 +112,9 @@ def solve_all(
     unique = _slowest_first(list(dict.fromkeys(requests)))
     if n_jobs <= 1 or len(unique) <= 1:
         return {request: setting.solve(request) for request in tqdm(unique, "optimize: runs")}
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
     workers = min(n_jobs, len(unique))
-    with ProcessPoolExecutor(workers, context, initializer=_adopt, initargs=(setting,)) as pool:
+    with ProcessPoolExecutor(
+        workers, _forkserver(), initializer=_adopt, initargs=(setting,)
+    ) as pool:
         results = tqdm(pool.map(_solve_in_worker, unique), "optimize: runs", len(unique))
         return dict(zip(unique, results, strict=True))
