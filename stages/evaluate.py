@@ -13,7 +13,8 @@ from co2mix.modeling.evaluate import evaluate_all
 def main() -> None:
     params = load_params()
     test = read_parquet(paths.TEST, stage_hint="prepare")
-    results = evaluate_all(params, test, records.read(paths.TRUTH, TruthRecord))
+    fresh = read_parquet(paths.FRESH, stage_hint="prepare")
+    results = evaluate_all(params, test, fresh, records.read(paths.TRUTH, TruthRecord))
 
     with staged_outputs() as out:
         records.write(out, paths.EVALUATE_METRICS, {t: r.metrics for t, r in results.items()})
@@ -21,6 +22,7 @@ def main() -> None:
         for target, result in results.items():
             out.text(result.predictions.to_csv(index=False), paths.predictions_plot(target))
             out.text(result.importance.to_csv(index=False), paths.importance_plot(target))
+            out.text(result.fresh_error.to_csv(index=False), paths.fresh_plot(target))
             shutil.copyfile(
                 paths.model_file(target, result.champion),
                 out.path_for(paths.champion_file(target)),
@@ -30,6 +32,13 @@ def main() -> None:
         floor = f", RMSE/sigma {m['rmse_over_sigma']:.3f}" if "rmse_over_sigma" in m else ""
         scores = f"RMSE {m['rmse']:.4f}, R2 {m['r2']:.4f}{floor}"
         print(f"evaluate {target}: champion {result.champion}, {scores}")
+        if "fresh" in m:
+            f = m["fresh"]
+            print(
+                f"evaluate {target}: champion on {f['rows']} fresh rows: RMSE {f['rmse']:.4f}, "
+                f"bias {f['bias']:+.4f} (actual - predicted), "
+                f"x{f.get('degradation', 1):.2f} the test RMSE"
+            )
 
 
 if __name__ == "__main__":

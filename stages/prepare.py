@@ -16,9 +16,13 @@ def main() -> None:
     with staged_outputs() as out:
         out.parquet(result.train, paths.TRAIN)
         out.parquet(result.test, paths.TEST)
+        out.parquet(result.fresh, paths.FRESH)
         records.write(out, paths.PREPARE_METRICS, result.metrics)
     rows = result.metrics["rows_out"]
-    print(f"prepare: {rows['train']} train and {rows['test']} test rows ({params.prepare.use})")
+    print(
+        f"prepare: {rows['train']} train and {rows['test']} test rows ({params.prepare.use}); "
+        f"{rows['fresh']} fresh rows ({result.metrics['fresh']})"
+    )
 
 
 if __name__ == "__main__":

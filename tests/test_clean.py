@@ -116,7 +116,18 @@ def test_use_selects_the_batches(make_all_params, raw, use):
     first_current = batches["current"]["batch_id"].min()
     assert (ids >= first_current).any() == (use in ("current", "both"))
     assert (ids < first_current).any() == (use in ("reference", "both"))
-    assert set(result.metrics["batches"]) == ({"reference", "current"} if use == "both" else {use})
+    assert set(result.metrics["batches"]) == {"reference", "current"}  # both are cleaned
+    # fresh: current rows no model trains on (all of it, or its test rows)
+    fresh_ids = set(result.fresh["batch_id"])
+    assert fresh_ids and min(fresh_ids) >= first_current
+    assert not fresh_ids & set(result.train["batch_id"])
+    if use == "reference":
+        dropped = result.metrics["batches"]["current"]["duplicates_dropped"]
+        assert len(result.fresh) == len(batches["current"]) - dropped
+    else:
+        assert fresh_ids == {i for i in result.test["batch_id"] if i >= first_current}
+    assert result.metrics["rows_out"]["fresh"] == len(result.fresh)
+    assert not result.fresh[numeric_features(params, result.fresh)].isna().any().any()
 
 
 def test_complete_donor_imputation_is_as_accurate_as_knn_imputer_against_the_truth(

@@ -150,8 +150,8 @@ def test_evaluation_picks_the_lowest_rmse_and_reports_the_floor(make_all_params,
         name: train_one(params, train, "strength_mpa", name, "frame").fitted.pipeline
         for name in ("linear", "poly2")
     }
-    task = Task("strength_mpa", features, ["cement_supplier"], sigma=1.0, id_column="batch_id")
-    result = evaluate_target(task, pipelines, test, params.evaluate)
+    task = Task("strength_mpa", features, ["cement_supplier"], 1.0, "batch_id", "produced_at")
+    result = evaluate_target(task, pipelines, test, test.iloc[:0], params.evaluate)
     scores = result.metrics["models"]
     assert result.champion == min(scores, key=lambda m: scores[m]["rmse"])
     assert scores["poly2"]["rmse_over_sigma"] == pytest.approx(scores["poly2"]["rmse"] / 1.0)
@@ -159,3 +159,4 @@ def test_evaluation_picks_the_lowest_rmse_and_reports_the_floor(make_all_params,
     assert noisy["rmse_noise_0.05"] >= noisy["rmse_noise_0.01"] >= scores["linear"]["rmse"] * 0.99
     assert len(result.predictions) == len(test)
     assert set(result.explanations) == {"linear", "poly2"}
+    assert "fresh" not in scores["linear"] and result.fresh_error.empty  # no fresh rows

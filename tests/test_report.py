@@ -86,6 +86,28 @@ def test_failed_conditions_are_listed_as_the_check_stage_writes_them():
     assert "**drift detected**; **integrity failed**" in text
 
 
+def test_fresh_data_section_lists_every_model_with_its_bias_and_marks_the_champion():
+    def scores(rmse, fresh_rmse, bias):
+        fresh = {"rows": 500, "rmse": fresh_rmse, "mae": 1.0, "bias": bias}
+        return {"rmse": rmse, "mae": 1.0, "r2": 0.9, "mape": 0.1, "fresh": fresh}
+
+    metrics = {
+        "strength_mpa": {
+            "sigma": 2.5,
+            "champion": "xgboost",
+            "models": {"xgboost": scores(2.6, 4.1, -2.4), "linear": scores(5.5, 6.3, -2.1)},
+            "champion_importance": {},
+        }
+    }
+    lines = sections.fresh_section(metrics)
+    assert lines[0] == "## Models on fresh data (the current batch)"
+    assert "| strength_mpa | **xgboost** | 2.6 | 4.1 | -2.4 |" in "\n".join(lines)
+    assert any(line.startswith("| strength_mpa | linear | 5.5 | 6.3 | -2.1 |") for line in lines)
+    del metrics["strength_mpa"]["models"]["xgboost"]["fresh"]
+    del metrics["strength_mpa"]["models"]["linear"]["fresh"]
+    assert sections.fresh_section(metrics) == []  # no fresh rows: no section
+
+
 def test_a_bad_base_ref_exits_2_naming_it(tmp_path):
     run(["git", "init", "-q"], tmp_path)
     (tmp_path / "x.txt").write_text("x")

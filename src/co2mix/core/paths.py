@@ -29,6 +29,7 @@ TIMINGS = REPORTS / "timings"  # wall-clock seconds: beside the data, never in m
 PREPARED = Path("data/prepared")
 TRAIN = PREPARED / "train.parquet"
 TEST = PREPARED / "test.parquet"
+FRESH = PREPARED / "fresh.parquet"  # the current batch's rows no model trains on
 
 # train, evaluate
 MODELS = Path("data/models")
@@ -72,6 +73,10 @@ def train_metrics(target: str, model: str) -> Path:
 
 def predictions_plot(target: str) -> Path:
     return EVALUATE_PLOTS / f"predictions-{target}.csv"
+
+
+def fresh_plot(target: str) -> Path:
+    return EVALUATE_PLOTS / f"fresh-{target}.csv"
 
 
 def importance_plot(target: str) -> Path:

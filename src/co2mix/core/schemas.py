@@ -183,9 +183,10 @@ class FlaggedCells(TypedDict):
     spike: int
 
 
-class TrainTest(TypedDict):
+class RowSets(TypedDict):
     train: int
     test: int
+    fresh: int  # current-batch rows no model trained on: the fresh-data evaluation
 
 
 class BatchCleaning(TypedDict):
@@ -201,8 +202,9 @@ class PrepareMetrics(TypedDict):
     use: str
     split: str
     batches: dict[str, BatchCleaning]
-    imputed_cells: TrainTest
-    rows_out: TrainTest
+    imputed_cells: RowSets
+    rows_out: RowSets
+    fresh: str  # where the fresh rows come from
 
 
 # ------------------------------------------------------------------ train, evaluate
@@ -226,6 +228,17 @@ class TrainMetrics(FitInfo):
     rows: int
 
 
+class FreshScores(TypedDict):
+    """A model on the fresh rows (the current batch no model trained on)."""
+
+    rows: int
+    rmse: float
+    mae: float
+    bias: float  # mean of actual - predicted: negative when the model over-predicts
+    rmse_over_sigma: NotRequired[float]
+    degradation: NotRequired[float]  # fresh RMSE / test RMSE: 1 when as good as on test
+
+
 class ModelScores(TypedDict):
     rmse: float
     mae: float
@@ -233,6 +246,7 @@ class ModelScores(TypedDict):
     mape: float
     rmse_over_sigma: NotRequired[float]  # only where the noise floor is known (truth.json)
     robustness: NotRequired[dict[str, float]]
+    fresh: NotRequired[FreshScores]  # absent when there are no fresh rows
 
 
 class TargetEvaluation(TypedDict):

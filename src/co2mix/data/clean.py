@@ -19,7 +19,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from co2mix.core.errors import InputError
 from co2mix.core.params import Data, Detect, Prepare
-from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, TrainTest, TruthRecord
+from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, RowSets, TruthRecord
 from co2mix.data import detect, scoring
 
 
@@ -36,6 +36,7 @@ class CleanBatch:
 class Prepared:
     train: pd.DataFrame
     test: pd.DataFrame
+    fresh: pd.DataFrame  # the current batch's rows that no model trains on
     metrics: PrepareMetrics
 
 
@@ -64,15 +65,10 @@ def split(frame: pd.DataFrame, prep: Prepare, time_column: str) -> tuple[pd.Data
     return train.sort_index(), test.sort_index()
 
 
-def impute(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    columns: list[str],
-    k: int,
-    fit_rows: int = 0,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fill NaNs in ``columns`` with the mean of the ``k`` nearest complete training rows.
+def fit_imputer(
+    train: pd.DataFrame, columns: list[str], k: int, fit_rows: int = 0, seed: int = 0
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A filler of NaNs in ``columns``: the mean of the ``k`` nearest complete training rows.
 
     Distances are Euclidean in standardized units over the columns the row has. Rows are
     grouped by which columns they miss, and each group is one nearest-neighbour query
@@ -80,6 +76,7 @@ def impute(
     many training rows). That is KNN imputation with complete donors: against the truth it
     is as accurate as scikit-learn's ``KNNImputer`` (which also takes donors with gaps of
     their own, through a slow NaN-aware distance) and several times faster (README).
+    Fitted on the training rows only, it fills the test and fresh rows without leaking them.
     """
     if len(train) < 2:
         raise InputError(f"cannot impute from {len(train)} training row(s)")
@@ -107,7 +104,20 @@ def impute(
             out[columns] = fill(scaled) * scale + center
         return out
 
-    return filled(train), filled(test)
+    return filled
+
+
+def impute(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    columns: list[str],
+    k: int,
+    fit_rows: int = 0,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``train`` and ``test`` filled by :func:`fit_imputer` fitted on ``train``."""
+    fill = fit_imputer(train, columns, k, fit_rows, seed)
+    return fill(train), fill(test)
 
 
 def _nearest_donors(donors: np.ndarray, k: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -164,6 +174,9 @@ def _batch_metrics(
     return metrics
 
 
+BATCH = "_batch"  # which raw batch a row came from, while the batches are combined
+
+
 def prepare(
     batches: dict[str, pd.DataFrame],
     data: Data,
@@ -171,28 +184,48 @@ def prepare(
     prep: Prepare,
     truth: TruthRecord | None = None,
 ) -> Prepared:
-    """Clean the batches ``prep.use`` selects, split, impute; with metrics."""
+    """Clean both batches; split the ones ``prep.use`` selects, impute; with metrics.
+
+    The fresh rows are the current batch's rows that no model trains on: all of it when
+    the models learn from the reference, else its rows in the test split.
+    """
     names: list[BatchName] = ["reference", "current"] if prep.use == "both" else [prep.use]
-    cleaned = {name: clean_batch(batches[name], data, det) for name in names}
-    combined = pd.concat([cleaned[n].frame for n in names], ignore_index=True)
+    both: list[BatchName] = ["reference", "current"]
+    cleaned = {name: clean_batch(batches[name], data, det) for name in both}
+    combined = pd.concat(
+        [cleaned[n].frame.assign(**{BATCH: n}) for n in names], ignore_index=True
+    )
     train, test = split(combined, prep, data.time_column)
+    if prep.use == "reference":
+        fresh, origin = cleaned["current"].frame, "the whole current batch"
+    else:
+        fresh, origin = test[test[BATCH] == "current"], "the current batch's test rows"
+    train, test, fresh = (f.drop(columns=BATCH, errors="ignore") for f in (train, test, fresh))
 
     numeric = [
         c
         for c in data.feature_columns(list(combined.columns))
         if c not in data.categorical and pd.api.types.is_numeric_dtype(combined[c])
     ]
-    missing: TrainTest = {
+    missing: RowSets = {
         "train": int(train[numeric].isna().sum().sum()),
         "test": int(test[numeric].isna().sum().sum()),
+        "fresh": int(fresh[numeric].isna().sum().sum()),
     }
-    train, test = impute(train, test, numeric, prep.knn_k, prep.knn_fit_rows, prep.seed)
+    fill = fit_imputer(train, numeric, prep.knn_k, prep.knn_fit_rows, prep.seed)
+    train, test, fresh = fill(train), fill(test), fill(fresh)
 
     metrics: PrepareMetrics = {
         "use": prep.use,
         "split": prep.split,
-        "batches": {n: _batch_metrics(n, batches[n], cleaned[n], data, truth) for n in names},
+        "batches": {n: _batch_metrics(n, batches[n], cleaned[n], data, truth) for n in both},
         "imputed_cells": missing,
-        "rows_out": {"train": len(train), "test": len(test)},
+        "rows_out": {"train": len(train), "test": len(test), "fresh": len(fresh)},
+        "fresh": origin,
     }
-    return Prepared(train.reset_index(drop=True), test.reset_index(drop=True), metrics)
+    return Prepared(
+        train.reset_index(drop=True),
+        test.reset_index(drop=True),
+        fresh.reset_index(drop=True),
+        metrics,
+    )

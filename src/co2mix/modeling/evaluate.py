@@ -1,10 +1,10 @@
 """Evaluation of every trained model on the test set, the champion per target, explanations.
 
 Metrics per target and model: RMSE, MAE, R2, MAPE, RMSE over the simulator's noise sigma
-(the Bayes floor; only when truth.json knows it), and RMSE when the test features get
-Gaussian noise (robustness). The champion (lowest test RMSE) also gets permutation
-feature importance and plot data; every model's first test rows are explained per
-feature (:mod:`co2mix.modeling.explain`).
+(the Bayes floor; only when truth.json knows it), RMSE when the test features get
+Gaussian noise (robustness), and the same model on the fresh rows (:mod:`.fresh`).
+The champion (lowest test RMSE) also gets permutation feature importance and plot data;
+every model's first test rows are explained per feature (:mod:`co2mix.modeling.explain`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from co2mix.core.schemas import (
     Unsupported,
 )
 from co2mix.modeling.explain import explain_rows
+from co2mix.modeling.fresh import WEEKLY_COLUMNS, fresh_scores, weekly_error
 from co2mix.modeling.models import validate_models
 from co2mix.modeling.store import load_model
 
@@ -75,6 +76,7 @@ class Task:
     categorical: list[str]
     sigma: float | None
     id_column: str
+    time_column: str
 
 
 @dataclass
@@ -83,13 +85,19 @@ class TargetResult:
     champion: str
     predictions: pd.DataFrame
     importance: pd.DataFrame
+    fresh_error: pd.DataFrame  # the champion's error per week on the fresh rows
     explanations: dict[str, list[ExplainedRow] | Unsupported]
 
 
 def score_models(
-    task: Task, pipelines: dict[str, Pipeline], test: pd.DataFrame, settings: Evaluate
+    task: Task,
+    pipelines: dict[str, Pipeline],
+    test: pd.DataFrame,
+    fresh: pd.DataFrame,
+    settings: Evaluate,
 ) -> dict[str, ModelScores]:
-    """Test metrics of every model, with its RMSE under input noise (robustness)."""
+    """Test metrics of every model, with its RMSE under input noise (robustness) and its
+    error on the fresh rows (when there are any)."""
     x, y = test[task.features], test[task.target]
     exact = set(task.categorical) | set(settings.exact_features)
     numeric = [c for c in task.features if c not in exact]
@@ -100,6 +108,11 @@ def score_models(
             f"rmse_noise_{level:g}": perturbed_rmse(pipeline, x, y, numeric, level, settings.seed)
             for level in settings.noise_levels
         }
+        if len(fresh):
+            predicted = pipeline.predict(fresh[task.features])
+            scores["fresh"] = fresh_scores(
+                fresh[task.target], predicted, task.sigma, scores["rmse"]
+            )
         per_model[name] = scores
     return per_model
 
@@ -137,10 +150,15 @@ def prediction_plot(
 
 
 def evaluate_target(
-    task: Task, pipelines: dict[str, Pipeline], test: pd.DataFrame, settings: Evaluate
+    task: Task,
+    pipelines: dict[str, Pipeline],
+    test: pd.DataFrame,
+    fresh: pd.DataFrame,
+    settings: Evaluate,
 ) -> TargetResult:
     """Score every model of ``task.target``; pick, explain and plot the champion."""
-    per_model = score_models(task, pipelines, test, settings)
+    fresh = fresh.dropna(subset=[task.target])
+    per_model = score_models(task, pipelines, test, fresh, settings)
     champion = min(per_model, key=lambda name: (per_model[name]["rmse"], name))
     best = pipelines[champion]
     importance = champion_importance(task, best, test, settings)
@@ -164,27 +182,37 @@ def evaluate_target(
         ),
     }
     plot = prediction_plot(task, best, test, settings)
-    return TargetResult(metrics, champion, plot, importance, explanations)
+    fresh_error = (
+        weekly_error(
+            fresh[task.time_column], fresh[task.target], best.predict(fresh[task.features])
+        )
+        if len(fresh)
+        else pd.DataFrame(columns=WEEKLY_COLUMNS)
+    )
+    return TargetResult(metrics, champion, plot, importance, fresh_error, explanations)
 
 
 def evaluate_all(
-    params: Params, test: pd.DataFrame, truth: TruthRecord | None
+    params: Params, test: pd.DataFrame, fresh: pd.DataFrame, truth: TruthRecord | None
 ) -> dict[str, TargetResult]:
-    """Every target of ``data.targets`` with every model of ``train.models``; the noise
-    floor comes from the simulator's truth record (a CSV source has none)."""
+    """Every target of ``data.targets`` with every model of ``train.models``, on the test
+    and the fresh rows; the noise floor comes from the simulator's truth record (a CSV
+    source has none)."""
     validate_models(params.train)
     sigmas = truth["noise_sigma"] if truth else {}
     results = {}
     for target in params.data.targets:
         features = params.train.features[target]
         require_columns(f"train.features.{target}", features, list(test.columns), str(paths.TEST))
+        require_columns(f"train.features.{target}", features, list(fresh.columns), str(paths.FRESH))
         task = Task(
             target=target,
             features=features,
             categorical=params.data.categorical_in(features),
             sigma=sigmas.get(target),
             id_column=params.data.id_column,
+            time_column=params.data.time_column,
         )
         pipelines = {m: load_model(target, m) for m in params.train.models}
-        results[target] = evaluate_target(task, pipelines, test, params.evaluate)
+        results[target] = evaluate_target(task, pipelines, test, fresh, params.evaluate)
     return results

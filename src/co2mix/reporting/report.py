@@ -20,6 +20,7 @@ from co2mix.reporting.charts import plots_section
 from co2mix.reporting.sections import (
     champions_section,
     drift_section,
+    fresh_section,
     metrics_section,
     optimizer_section,
     params_section,
@@ -52,6 +53,7 @@ def build_report(base: str, root: Path = Path(".")) -> str:
             at_base(paths.CHECK_METRICS, CheckMetrics),
             records.read(paths.CHECK_METRICS, CheckMetrics, root),
         ),
+        *fresh_section(evaluate_now),
         *optimizer_section(records.read(paths.OPTIMIZE_METRICS, OptimizeMetrics, root)),
         *metrics_section(dvc_json(["metrics", "diff", sha, "--all"], root), sha),
         *plots_section(root, list(evaluate_now or {})),

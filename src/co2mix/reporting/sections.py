@@ -14,7 +14,8 @@ from co2mix.reporting.markdown import MISSING, delta, fmt, table
 
 # Metrics shown whether or not they changed; every other change is listed too, folded.
 KEY_METRICS = {
-    str(paths.EVALUATE_METRICS): r"^[^.]+\.models\.[^.]+\.(rmse|rmse_over_sigma|r2)$",
+    str(paths.EVALUATE_METRICS): r"^[^.]+\.models\.[^.]+\.(rmse|rmse_over_sigma|r2"
+    r"|fresh\.(rmse|bias|degradation))$",
     str(paths.CHECK_METRICS): r"^(multivariate_drift\.score|label_drift\.[^.]+\.score"
     r"|drift_detected|integrity_ok)$",
     str(paths.OPTIMIZE_METRICS): r"^(feasible|answer\.(true_co2_kg_m3|true_strength_mpa"
@@ -122,6 +123,41 @@ def drift_section(base: CheckMetrics | None, current: CheckMetrics | None) -> li
         lines += ["", "Failed conditions:", ""]
         lines += [f"- {condition}" for condition in current["failed_conditions"]]
     return [*lines, ""]
+
+
+def fresh_section(current: EvaluateMetrics | None) -> list[str]:
+    """Every model on the fresh rows next to its test score: the drift that matters is
+    the one that makes the predictions wrong."""
+    if not current:
+        return []
+    rows = []
+    for target, now in current.items():
+        for name, scores in now["models"].items():
+            fresh = scores.get("fresh")
+            if fresh is None:
+                continue
+            rows.append(
+                [
+                    target,
+                    f"**{name}**" if name == now["champion"] else name,
+                    fmt(scores["rmse"]),
+                    fmt(fresh["rmse"]),
+                    fmt(fresh["bias"]),
+                    fmt(fresh.get("degradation")),
+                    fmt(fresh.get("rmse_over_sigma")),
+                ]
+            )
+    if not rows:
+        return []
+    header = ["target", "model", "test RMSE", "fresh RMSE", "fresh bias", "x test", "/ sigma"]
+    return [
+        "## Models on fresh data (the current batch)",
+        "",
+        "Bias is actual - predicted: negative means the model over-predicts this batch.",
+        "",
+        *table(header, rows),
+        "",
+    ]
 
 
 OPTIMIZER_HEADER = [
