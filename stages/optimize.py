@@ -5,21 +5,25 @@ import time
 from co2mix.core import paths, records
 from co2mix.core.io import read_parquet, staged_outputs, write_timing
 from co2mix.core.params_file import load_params
+from co2mix.core.schemas import TruthRecord
 from co2mix.core.stage import run_stage
 from co2mix.optimize.benchmark import run_benchmark
 from co2mix.optimize.executor import start_workers
+from co2mix.optimize.plant_now import current_plant, describe
 from co2mix.optimize.surrogates import build_surrogates, check_setup, load_pipelines
 
 
 def main() -> None:
     start = time.perf_counter()
-    params = load_params()
+    truth = records.read(paths.TRUTH, TruthRecord)
+    params = current_plant(load_params(), truth)
     check_setup(params)
     start_workers(params.optimize.n_jobs)
     train = read_parquet(paths.TRAIN, stage_hint="prepare")
     test = read_parquet(paths.TEST, stage_hint="prepare")
     surrogates = build_surrogates(params, load_pipelines(params), train, test)
     outcome = run_benchmark(params, surrogates, train)
+    outcome.metrics["plant"] = describe(params, truth)
 
     with staged_outputs() as out:
         records.write(out, paths.OPTIMIZE_METRICS, outcome.metrics)

@@ -320,10 +320,20 @@ class ReferenceMix(TypedDict):
     strength_mpa: float | None
 
 
+class PlantNow(TypedDict):
+    """The plant the optimizer designs for and checks against: the current batch's."""
+
+    scenario: str
+    ambient_temp_c: float
+    cement_supplier: str
+    strength_factor: float
+
+
 class OptimizeMetrics(TypedDict):
     feasible: bool
     strength_target_mpa: float
     surrogate: str
+    plant: NotRequired[PlantNow]
     reference_mix: ReferenceMix
     true_optimum: NotRequired[Optimum]
     true_optimum_without_support: NotRequired[Optimum]

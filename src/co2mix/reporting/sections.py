@@ -194,15 +194,24 @@ def optimizer_section(current: OptimizeMetrics | None) -> list[str]:
     lines = ["## Optimizer benchmark", ""]
     if not current:
         return [*lines, f"No `{paths.OPTIMIZE_METRICS}` on this branch.", ""]
+    plant = current.get("plant")
+    if plant is not None:
+        lines += [
+            f"Designed for and checked against the plant of the current batch (scenario "
+            f"{plant['scenario']}): ambient {fmt(plant['ambient_temp_c'])} C, cement supplier "
+            f"{plant['cement_supplier']} at strength factor {fmt(plant['strength_factor'])}.",
+            "",
+        ]
     answer = current.get("answer")
     if answer is None:
         return [*lines, f"**Infeasible**: {current.get('reason', 'no feasible mix')}", ""]
+    feasible = "" if answer.get("truly_feasible", True) else " **Not truly feasible.**"
     lines.append(
         f"Answer ({current['surrogate']} + {answer['optimizer']}, target "
         f"{fmt(current['strength_target_mpa'])} MPa): true CO2 "
         f"{fmt(answer.get('true_co2_kg_m3'))} kg/m3, {fmt(answer.get('reduction_pct'))} % below "
         f"the reference mix, true strength {fmt(answer.get('true_strength_mpa'))} MPa, "
-        f"{fmt(answer.get('gap_to_optimum_pct'))} % above the true optimum."
+        f"{fmt(answer.get('gap_to_optimum_pct'))} % above the true optimum.{feasible}"
     )
     lines += ["", *optimizer_table(current), ""]
     rows = []
