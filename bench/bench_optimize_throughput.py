@@ -48,7 +48,9 @@ def main() -> None:
     os.chdir(ROOT)  # the pipeline's paths are relative to the project root
     params = load_params()
     train = read_parquet(paths.TRAIN, stage_hint="prepare")
-    members = surrogate_members(params, load_pipelines(params), train)
+    members = surrogate_members(
+        params, load_pipelines(params), {t: train for t in params.data.targets}
+    )
     problem = Problem(params, params.optimize.strength_target_mpa, DataSupport.fit(train, params))
     low, high = np.array(problem.bounds).T
     mixes = low + (high - low) * np.random.default_rng(0).random((64, len(low)))

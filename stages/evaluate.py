@@ -1,7 +1,5 @@
 """evaluate stage: test metrics of every model, champions, robustness, plots, explanations."""
 
-import shutil
-
 from co2mix.core import paths, records
 from co2mix.core.io import read_parquet, staged_outputs
 from co2mix.core.params_file import load_params
@@ -23,10 +21,6 @@ def main() -> None:
             out.text(result.predictions.to_csv(index=False), paths.predictions_plot(target))
             out.text(result.importance.to_csv(index=False), paths.importance_plot(target))
             out.text(result.fresh_error.to_csv(index=False), paths.fresh_plot(target))
-            shutil.copyfile(
-                paths.model_file(target, result.champion),
-                out.path_for(paths.champion_file(target)),
-            )
     for target, result in results.items():
         m = result.metrics["models"][result.champion]
         floor = f", RMSE/sigma {m['rmse_over_sigma']:.3f}" if "rmse_over_sigma" in m else ""

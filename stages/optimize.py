@@ -5,8 +5,9 @@ import time
 from co2mix.core import paths, records
 from co2mix.core.io import read_parquet, staged_outputs, write_timing
 from co2mix.core.params_file import load_params
-from co2mix.core.schemas import TruthRecord
+from co2mix.core.schemas import RefreshMetrics, TruthRecord
 from co2mix.core.stage import run_stage
+from co2mix.modeling.refresh import published_rows
 from co2mix.optimize.benchmark import run_benchmark
 from co2mix.optimize.executor import start_workers
 from co2mix.optimize.plant_now import current_plant, describe
@@ -21,7 +22,10 @@ def main() -> None:
     start_workers(params.optimize.n_jobs)
     train = read_parquet(paths.TRAIN, stage_hint="prepare")
     test = read_parquet(paths.TEST, stage_hint="prepare")
-    surrogates = build_surrogates(params, load_pipelines(params), train, test)
+    fresh = read_parquet(paths.FRESH, stage_hint="prepare")
+    refreshed = records.read(paths.REFRESH_METRICS, RefreshMetrics)
+    rows = published_rows(params, train, fresh, refreshed)
+    surrogates = build_surrogates(params, load_pipelines(params), rows, test)
     outcome = run_benchmark(params, surrogates, train)
     outcome.metrics["plant"] = describe(params, truth)
 

@@ -51,6 +51,7 @@ def test_forced_rerun_reproduces_every_output_byte_for_byte(reproduced_copy):
         "prepare.json",
         "evaluate.json",
         "explanations.json",
+        "refresh.json",
         "optimize.json",
     }
 

@@ -231,6 +231,16 @@ class Evaluate(Section):
     plot_rows: Annotated[int, Field(ge=10)]
 
 
+class Refresh(Section):
+    """Retraining on fresh data: the policy, and how the refreshed models are measured."""
+
+    retrain: Literal["never", "on_drift", "on_degradation", "always"]
+    degradation_threshold: Annotated[float, Field(gt=0.0)]
+    holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
+    recent_weight: Annotated[float, Field(gt=0.0)]
+    min_rows: Annotated[int, Field(ge=2)]
+
+
 # ------------------------------------------------------------------ optimize
 
 
@@ -328,6 +338,7 @@ class Params(Section):
     prepare: Prepare
     train: Train
     evaluate: Evaluate
+    refresh: Refresh
     optimize: Optimize
 
     @model_validator(mode="after")

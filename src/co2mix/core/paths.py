@@ -35,6 +35,9 @@ FRESH = PREPARED / "fresh.parquet"  # the current batch's rows no model trains o
 MODELS = Path("data/models")
 CHAMPIONS = Path("data/champions")
 
+# refresh: the models the pipeline publishes (reference-trained or refreshed)
+PUBLISHED = Path("data/published")
+
 # optimize
 OPTIMIZE_RUNS = Path("data/optimize/runs.json")
 
@@ -46,6 +49,7 @@ PREPARE_METRICS = METRICS / "prepare.json"
 TRAIN_METRICS = METRICS / "train"
 EVALUATE_METRICS = METRICS / "evaluate.json"
 EXPLANATIONS = METRICS / "explanations.json"
+REFRESH_METRICS = METRICS / "refresh.json"
 OPTIMIZE_METRICS = METRICS / "optimize.json"
 PLOTS = METRICS / "plots"
 EVALUATE_PLOTS = PLOTS / "evaluate"
@@ -61,6 +65,10 @@ def model_dir(target: str, model: str) -> Path:
 
 def model_file(target: str, model: str) -> Path:
     return model_dir(target, model) / "model.joblib"
+
+
+def published_file(target: str, model: str) -> Path:
+    return PUBLISHED / target / f"{model}.joblib"
 
 
 def champion_file(target: str) -> Path:

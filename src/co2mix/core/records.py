@@ -26,6 +26,7 @@ SCHEMAS: dict[Path, Any] = {
     paths.PREPARE_METRICS: schemas.PrepareMetrics,
     paths.EVALUATE_METRICS: schemas.EvaluateMetrics,
     paths.EXPLANATIONS: schemas.Explanations,
+    paths.REFRESH_METRICS: schemas.RefreshMetrics,
     paths.OPTIMIZE_METRICS: schemas.OptimizeMetrics,
     paths.OPTIMIZE_RUNS: list[schemas.RunRecord],
 }  # and every metrics/train/<target>-<model>.json: schemas.TrainMetrics

@@ -259,6 +259,31 @@ class TargetEvaluation(TypedDict):
 EvaluateMetrics = dict[str, TargetEvaluation]  # by target
 
 
+class LatestScores(TypedDict):
+    """A champion on the held-out latest fresh rows."""
+
+    rmse: float
+    bias: float  # mean of actual - predicted
+    rmse_over_sigma: NotRequired[float]
+
+
+class RefreshTarget(TypedDict):
+    """The retraining decision for one target, and what it is measured by."""
+
+    champion: str
+    policy: str
+    decision: Literal["reference", "refreshed"]
+    reason: str
+    adaptation_rows: int
+    latest_rows: int
+    degradation_on_adaptation: NotRequired[float]  # champion's RMSE there / its test RMSE
+    reference: NotRequired[LatestScores]  # the reference-trained champion, latest rows
+    refreshed: NotRequired[LatestScores]  # the refreshed champion, the same rows
+
+
+RefreshMetrics = dict[str, RefreshTarget]  # by target
+
+
 class Unsupported(TypedDict):
     unsupported: str  # why the model has no per-feature contributions
 

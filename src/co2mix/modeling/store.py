@@ -15,17 +15,30 @@ from co2mix.core.io import StagedOutputs
 def save_model(out: StagedOutputs, pipeline: Pipeline, target: str, model: str) -> None:
     """Stage the pipeline (joblib) and, for XGBoost, its native version-portable JSON."""
     path = paths.model_file(target, model)
-    joblib.dump(pipeline, out.path_for(path))
+    save_pipeline(out, pipeline, path)
     booster = getattr(pipeline.named_steps["model"], "get_booster", None)
     if booster is not None:
         booster().save_model(out.path_for(path.with_suffix(".json"), suffix=".json"))
 
 
+def save_pipeline(out: StagedOutputs, pipeline: Pipeline, path: Path) -> None:
+    joblib.dump(pipeline, out.path_for(path))
+
+
 def load_model(target: str, model: str, root: Path = Path(".")) -> Pipeline:
     """A trained pipeline; a missing or unreadable one is an :class:`InputError` naming it."""
-    path = root / paths.model_file(target, model)
+    return load_pipeline(root / paths.model_file(target, model), "train")
+
+
+def load_published(target: str, model: str) -> Pipeline:
+    """A model the refresh stage published (reference-trained or refreshed)."""
+    return load_pipeline(paths.published_file(target, model), "refresh")
+
+
+def load_pipeline(path: Path, stage: str) -> Pipeline:
+    """The pipeline at ``path``; missing or unreadable is an :class:`InputError` naming it."""
     if not path.exists():
-        raise InputError(f"{path}: model not found (run: dvc repro train)")
+        raise InputError(f"{path}: model not found (run: dvc repro {stage})")
     try:
         pipeline = joblib.load(path)
     except Exception as exc:  # a truncated pickle raises several types
@@ -36,5 +49,5 @@ def load_model(target: str, model: str, root: Path = Path(".")) -> Pipeline:
 
 
 def load_models(targets: list[str], models: list[str]) -> dict[str, dict[str, Pipeline]]:
-    """Every trained pipeline, by target then model name."""
-    return {target: {m: load_model(target, m) for m in models} for target in targets}
+    """Every published pipeline, by target then model name."""
+    return {target: {m: load_published(target, m) for m in models} for target in targets}

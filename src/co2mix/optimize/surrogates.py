@@ -21,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from co2mix.core.errors import ParamsError
 from co2mix.core.params import Params
 from co2mix.modeling.models import options_of
+from co2mix.modeling.refresh import WEIGHT
 from co2mix.modeling.search import XGBoostOptions
 from co2mix.modeling.store import load_models
 from co2mix.optimize.compiled import ArrayModel, Columns, compile_pipeline
@@ -72,14 +73,15 @@ def check_setup(params: Params) -> None:
 
 
 def load_pipelines(params: Params) -> dict[str, dict[str, Pipeline]]:
-    """Every trained pipeline of both targets, by target then model name."""
+    """Every published pipeline of both targets, by target then model name."""
     return load_models([CO2, STRENGTH], params.train.models)
 
 
 def monotone_refit(
-    pipeline: Pipeline, signs: Mapping[str, int], train: pd.DataFrame, target: str, n_jobs: int
+    pipeline: Pipeline, signs: Mapping[str, int], rows: pd.DataFrame, target: str, n_jobs: int
 ) -> Pipeline:
-    """The tuned XGBoost pipeline refit on the same rows with monotone constraints."""
+    """The tuned XGBoost pipeline refit on the same rows with monotone constraints (and
+    their weights, where the published model is a refreshed one)."""
     prep = pipeline.named_steps["prep"]
     names = list(prep.get_feature_names_out())
     constraints = tuple(int(signs.get(name, 0)) for name in names)
@@ -87,7 +89,10 @@ def monotone_refit(
         model__monotone_constraints=constraints, model__n_jobs=n_jobs
     )
     features = list(prep.feature_names_in_)
-    return refit.fit(train[features], train[target])
+    rows = rows.dropna(subset=[target])
+    if WEIGHT in rows:
+        return refit.fit(rows[features], rows[target], model__sample_weight=rows[WEIGHT])
+    return refit.fit(rows[features], rows[target])
 
 
 def pipeline_model(pipeline: Pipeline) -> ArrayModel:
@@ -150,9 +155,12 @@ class CompiledMembers:
 
 
 def surrogate_members(
-    params: Params, pipelines: dict[str, dict[str, Pipeline]], train: pd.DataFrame
+    params: Params,
+    pipelines: dict[str, dict[str, Pipeline]],
+    rows: Mapping[str, pd.DataFrame],
 ) -> dict[str, Members]:
-    """The pipelines of each name in ``optimize.surrogates`` (remedies built here)."""
+    """The pipelines of each name in ``optimize.surrogates`` (remedies built here, refit
+    on ``rows``, the rows each target's published models learnt from)."""
     opt = params.optimize
     members: dict[str, Members] = {}
     for name in opt.surrogates:
@@ -168,7 +176,7 @@ def surrogate_members(
                 target: monotone_refit(
                     pipelines[target]["xgboost"],
                     opt.monotone.get(target, {}),
-                    train,
+                    rows[target],
                     target,
                     n_jobs,
                 )
@@ -183,15 +191,15 @@ def surrogate_members(
 def build_surrogates(
     params: Params,
     pipelines: dict[str, dict[str, Pipeline]],
-    train: pd.DataFrame,
+    rows: Mapping[str, pd.DataFrame],
     test: pd.DataFrame,
 ) -> dict[str, Surrogate]:
     """Each name in ``optimize.surrogates`` as a compiled predictor with its test strength
     RMSE (the unit of the safety margin)."""
-    rows = test.dropna(subset=[STRENGTH])
+    scored = test.dropna(subset=[STRENGTH])
     surrogates = {}
-    for name, members in surrogate_members(params, pipelines, train).items():
+    for name, members in surrogate_members(params, pipelines, rows).items():
         predict = members.compiled()
-        rmse = root_mean_squared_error(rows[STRENGTH], predict(rows)[1])
+        rmse = root_mean_squared_error(scored[STRENGTH], predict(scored)[1])
         surrogates[name] = Surrogate(name, predict, round(float(rmse), 6))
     return surrogates

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from co2mix.core import paths, records
 from co2mix.core.errors import InputError, ReportError
-from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, OptimizeMetrics
+from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, OptimizeMetrics, RefreshMetrics
 from co2mix.reporting.charts import plots_section
 from co2mix.reporting.sections import (
     champions_section,
@@ -24,6 +24,7 @@ from co2mix.reporting.sections import (
     metrics_section,
     optimizer_section,
     params_section,
+    refresh_section,
     stages_section,
 )
 from co2mix.reporting.sources import dvc_json, git_file, git_head, resolve_base
@@ -54,6 +55,7 @@ def build_report(base: str, root: Path = Path(".")) -> str:
             records.read(paths.CHECK_METRICS, CheckMetrics, root),
         ),
         *fresh_section(evaluate_now),
+        *refresh_section(records.read(paths.REFRESH_METRICS, RefreshMetrics, root)),
         *optimizer_section(records.read(paths.OPTIMIZE_METRICS, OptimizeMetrics, root)),
         *metrics_section(dvc_json(["metrics", "diff", sha, "--all"], root), sha),
         *plots_section(root, list(evaluate_now or {})),

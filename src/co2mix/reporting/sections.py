@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from co2mix.core import paths
-from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, OptimizeMetrics
+from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, OptimizeMetrics, RefreshMetrics
 from co2mix.reporting.markdown import MISSING, delta, fmt, table
 
 # Metrics shown whether or not they changed; every other change is listed too, folded.
@@ -154,6 +154,47 @@ def fresh_section(current: EvaluateMetrics | None) -> list[str]:
         "## Models on fresh data (the current batch)",
         "",
         "Bias is actual - predicted: negative means the model over-predicts this batch.",
+        "",
+        *table(header, rows),
+        "",
+    ]
+
+
+def refresh_section(current: RefreshMetrics | None) -> list[str]:
+    """The retraining decision per target, and both champions on the held-out latest rows."""
+    if not current:
+        return []
+    rows = []
+    for target, record in current.items():
+        old, new = record.get("reference", {}), record.get("refreshed", {})
+        rows.append(
+            [
+                target,
+                record["champion"],
+                f"**{record['decision']}**",
+                record["reason"],
+                fmt(old.get("rmse")),
+                fmt(old.get("bias")),
+                fmt(new.get("rmse")),
+                fmt(new.get("bias")),
+            ]
+        )
+    header = [
+        "target",
+        "champion",
+        "published",
+        "why",
+        "reference RMSE",
+        "bias",
+        "refreshed RMSE",
+        "bias",
+    ]
+    policy = next(iter(current.values()))["policy"]
+    return [
+        f"## Retraining (`refresh.retrain: {policy}`)",
+        "",
+        "Both champions on the held-out latest fresh rows (the refreshed one learnt the "
+        "earlier fresh rows too):",
         "",
         *table(header, rows),
         "",
