@@ -1,12 +1,13 @@
 """Detection benchmark of the check stage: power and false alarms over seeds.
 
-Runs the check logic (co2mix.checks.run_checks, at default sizes and thresholds) for
-20 seeds in three situations and prints how often each drift condition fired:
+Runs the check logic (co2mix.data.checks.run_checks, default thresholds) for 20 seeds,
+current batches of 200, 500 and 5,000 rows, in three situations, and prints how often
+each drift condition fired and the thresholds the batch size led to:
 - ``none``: the current batch comes from the reference distribution (false alarms);
 - ``ambient+0.5sd``: ambient temperature of the current batch shifted by 0.5 sd;
 - ``supplier``: the main supplier's cement 12 % weaker (label drift only).
 It also prints the score distributions the default thresholds were chosen from.
-Usage: python bench/bench_check_detection.py [--seeds 20] [--jobs 2]
+Usage: python bench/bench_check_detection.py [--seeds 20] [--rows 200 500 5000] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SITUATIONS = ("none", "ambient+0.5sd", "supplier")
 
 
-def one_run(situation: str, seed: int, raw: dict) -> dict:
+def one_run(situation: str, rows: int, seed: int, raw: dict) -> dict:
     from co2mix.core.params_file import parse_params
     from co2mix.data.checks import run_checks
     from co2mix.simulate.dataset import generate
 
     raw = copy.deepcopy(raw)
     raw["generate"]["seed"] = seed
+    raw["generate"]["current"]["rows"] = rows
     raw["generate"]["current"]["scenario"] = "supplier" if situation == "supplier" else "none"
     params = parse_params(raw)
     data = generate(params.generate, params.data)
@@ -49,7 +51,9 @@ def one_run(situation: str, seed: int, raw: dict) -> dict:
     categorical = {c: f["score"] for c, f in m["feature_drift"].items() if c not in numeric}
     return {
         "situation": situation,
+        "rows": rows,
         "seed": seed,
+        "ks_threshold": m["feature_drift"]["ambient_temp_c"]["threshold"],
         "seconds": time.perf_counter() - start,
         "drift_failed": m["drift_detected"],
         "drifted_features": m["drifted_features"],
@@ -80,10 +84,13 @@ def _spread(name: str, values: list[float]) -> str:
 
 
 def summarize(rows: list[dict]) -> None:
-    for situation in SITUATIONS:
-        rs = [r for r in rows if r["situation"] == situation]
+    for situation, size in sorted({(r["situation"], r["rows"]) for r in rows}):
+        rs = [r for r in rows if r["situation"] == situation and r["rows"] == size]
         seconds = np.mean([r["seconds"] for r in rs])
-        print(f"\n== {situation} ({len(rs)} seeds, {seconds:.1f} s a run)")
+        print(
+            f"\n== {situation}, {size} current rows ({len(rs)} seeds, {seconds:.1f} s a run; "
+            f"KS threshold {rs[0]['ks_threshold']:.4f})"
+        )
         for name, predicate in COUNTS:
             print(f"  {name:<34} {sum(1 for r in rs if predicate(r))}/{len(rs)}")
         print(_spread("max KS over numeric features", [r["max_numeric_ks"] for r in rs]))
@@ -97,16 +104,19 @@ def summarize(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--rows", type=int, nargs="+", default=[200, 500, 5000])
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    tasks = [(s, seed, raw) for s in SITUATIONS for seed in range(args.seeds)]
+    tasks = [
+        (s, rows, seed, raw) for s in SITUATIONS for rows in args.rows for seed in range(args.seeds)
+    ]
     # spawn, not fork: a forked worker can inherit a held lock of BLAS or joblib threads.
     pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
     rows = []
     for row in pool.map(one_run, *zip(*tasks, strict=True)):
         rows.append(row)
-        print(f"{row['situation']} seed {row['seed']}: {row['seconds']:.1f} s", file=sys.stderr)
+        print(f"{row['situation']} {row['rows']} seed {row['seed']}", file=sys.stderr)
     summarize(rows)
     sys.stdout.flush()
     # joblib's loky workers inside deepchecks can keep a spawned worker from exiting:

@@ -179,6 +179,7 @@ class CheckThresholds(Section):
 class Check(Section):
     features: Annotated[list[str], Field(min_length=1)]
     sample_rows: Annotated[int, Field(ge=0)]
+    false_alarm_rate: Annotated[float, Field(gt=0.0, lt=1.0)]
     outlier_rows: Annotated[int, Field(ge=10)]
     seed: Seed
     thresholds: CheckThresholds

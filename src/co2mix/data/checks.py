@@ -28,7 +28,7 @@ from co2mix.core.schemas import (
     DriftScore,
     TruthRecord,
 )
-from co2mix.data import detect, scoring
+from co2mix.data import drift_thresholds, detect, scoring
 from co2mix.data.sensor_checks import SensorSpikes, StuckSensors
 
 # ------------------------------------------------------------------ running the checks
@@ -163,6 +163,12 @@ def run_checks(
     )
     ref = _sample(reference, check.sample_rows, check.seed)
     cur = _sample(current, check.sample_rows, check.seed)
+    levels = [ref[c].nunique() for c in cols.categorical]
+    tests = len(cols.features) + len(cols.labels) + 1  # every drift score, multivariate too
+    thresholds = drift_thresholds.scaled(
+        check.thresholds, (len(ref), len(cur)), tests, max(levels, default=2), check.false_alarm_rate
+    )
+    check = check.model_copy(update={"thresholds": thresholds})
     feature_drift, label_drift, multivariate = _drift_results(ref, cur, cols, check)
     results = [(DRIFT, feature_drift)] + [(DRIFT, r) for r in label_drift.values()]
     results.append((DRIFT, multivariate))
