@@ -29,7 +29,7 @@ def policy(retrain, threshold=1.15):
         retrain=retrain,
         degradation_threshold=threshold,
         holdout_fraction=0.5,
-        recent_weight=100.0,
+        recent_share=0.95,
         min_rows=50,
     )
 
@@ -60,8 +60,8 @@ def test_the_fresh_rows_split_by_time_and_the_adaptation_rows_weigh_more():
     adaptation, latest = split_fresh(fresh, "t", 0.5)
     assert adaptation["t"].max() < latest["t"].min()
     assert (len(adaptation), len(latest)) == (2, 2)
-    rows = refit_rows(pd.DataFrame({"t": [0, 1, 2]}), adaptation, 100.0)
-    assert rows[WEIGHT].tolist() == [1.0, 1.0, 1.0, 100.0, 100.0]
+    rows = refit_rows(pd.DataFrame({"t": [0, 1, 2]}), adaptation, 0.75)
+    assert rows[WEIGHT].tolist() == [1.0, 1.0, 1.0, 4.5, 4.5]  # 9 of 12: three quarters
 
 
 def refreshed_verdict(make_all_params, scenario, retrain="on_degradation"):

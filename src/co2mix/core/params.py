@@ -238,7 +238,7 @@ class Refresh(Section):
     retrain: Literal["never", "on_drift", "on_degradation", "always"]
     degradation_threshold: Annotated[float, Field(gt=0.0)]
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
-    recent_weight: Annotated[float, Field(gt=0.0)]
+    recent_share: Annotated[float, Field(gt=0.0, lt=1.0)]
     min_rows: Annotated[int, Field(ge=2)]
 
 

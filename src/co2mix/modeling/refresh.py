@@ -3,12 +3,13 @@
 The fresh rows (the current batch, in production order) are split by time: the earlier
 part is what a plant would have labelled by now (the *adaptation* rows), the latest part
 is held out. Every model is refit with its trained hyperparameters (no new search) on the
-reference training rows plus the adaptation rows, each adaptation row weighing
-``refresh.recent_weight`` reference rows: where this month's concrete differs, it wins;
-where it is silent, the reference still speaks. The reference-trained champion and the
-refreshed one are scored on the same held-out latest rows, and ``refresh.retrain``
-decides, from what is known before those rows (drift flagged by check, the champion's
-error on the adaptation rows), which set of models the pipeline publishes.
+reference training rows plus the adaptation rows, weighted so that the adaptation rows
+carry ``refresh.recent_share`` of the total weight whatever their number: where this
+month's concrete differs, it wins; where it is silent, the reference still speaks. The
+reference-trained champion and the refreshed one are scored on the same held-out latest
+rows, and ``refresh.retrain`` decides, from what is known before those rows (drift
+flagged by check, the champion's error on the adaptation rows), which set of models the
+pipeline publishes.
 """
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ def split_fresh(
     return ordered.iloc[:cut], ordered.iloc[cut:]
 
 
-def refit_rows(train: pd.DataFrame, adaptation: pd.DataFrame, recent_weight: float) -> pd.DataFrame:
-    """The refit's rows: reference training rows (weight 1) then the adaptation rows."""
+def refit_rows(train: pd.DataFrame, adaptation: pd.DataFrame, recent_share: float) -> pd.DataFrame:
+    """The refit's rows: reference training rows (weight 1) then the adaptation rows, each
+    weighing what makes them ``recent_share`` of the total (a share, not a per-row weight,
+    so that a week of fresh rows counts as much as a year of them)."""
+    weight = recent_share / (1.0 - recent_share) * len(train) / max(len(adaptation), 1)
     return pd.concat(
-        [train.assign(**{WEIGHT: 1.0}), adaptation.assign(**{WEIGHT: recent_weight})],
+        [train.assign(**{WEIGHT: 1.0}), adaptation.assign(**{WEIGHT: weight})],
         ignore_index=True,
     )
 
@@ -144,7 +148,7 @@ def refresh_target(
     degradation = root_mean_squared_error(adaptation[task.target], champion.predict(x_adapt))
     if task.test_rmse > 0:
         record["degradation_on_adaptation"] = number(degradation / task.test_rmse)
-    rows = refit_rows(train.dropna(subset=[task.target]), adaptation, policy.recent_weight)
+    rows = refit_rows(train.dropna(subset=[task.target]), adaptation, policy.recent_share)
     refreshed = {name: refit(p, rows, task.features, task.target) for name, p in pipelines.items()}
     for variant, models in (("reference", pipelines), ("refreshed", refreshed)):
         predicted = models[task.champion].predict(x_latest)
@@ -211,7 +215,7 @@ def published_rows(
         record = (metrics or {}).get(target)
         refreshed = record is not None and record["decision"] == "refreshed"
         rows[target] = (
-            refit_rows(train, adaptation.dropna(subset=[target]), params.refresh.recent_weight)
+            refit_rows(train, adaptation.dropna(subset=[target]), params.refresh.recent_share)
             if refreshed
             else train
         )
