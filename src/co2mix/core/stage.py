@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -9,9 +10,17 @@ from co2mix.core.errors import InputError, ParamsError
 
 
 def run_stage(name: str, main: Callable[[], None]) -> None:
-    """Run a stage's ``main``; on bad params or input print why and exit with status 2."""
+    """Run a stage's ``main``; on bad params or input print why and exit with status 2.
+
+    The error exit skips the interpreter's finalization (``os._exit``): the staged
+    outputs were already removed on the way out of their context managers, and a
+    finalizing interpreter with pyarrow's I/O threads still parked was seen to abort
+    (``terminate called without an active exception``, status -6 instead of 2) on a busy
+    machine."""
     try:
         main()
     except (ParamsError, InputError) as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
