@@ -98,3 +98,25 @@ def small_optimize(raw: dict[str, Any]) -> dict[str, Any]:
     }.items():
         raw = set_key(raw, key, value)
     return raw
+
+
+def stale_strength_model(make_all_params: Any, scenario: str, **updates: Any) -> tuple[Any, ...]:
+    """(params, prepared batches, a poly2 strength model trained on the reference) for a
+    small plant whose current batch drifted by ``scenario``: the fresh-data tests' world."""
+    from co2mix.data.clean import prepare
+    from co2mix.modeling.train import train_one
+    from co2mix.simulate.dataset import generate
+
+    params = make_all_params(
+        **{
+            "generate.reference.rows": 4000,
+            "generate.current.rows": 1600,
+            "generate.current.scenario": scenario,
+            **updates,
+        }
+    )
+    data = generate(params.generate, params.data)
+    batches = {"reference": data.reference, "current": data.current}
+    prepared = prepare(batches, params.data, params.detect, params.prepare, data.truth)
+    model = train_one(params, prepared.train, "strength_mpa", "poly2", "train").fitted.pipeline
+    return params, prepared, model

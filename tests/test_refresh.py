@@ -7,7 +7,6 @@ import pytest
 from sklearn.metrics import root_mean_squared_error
 
 from co2mix.core.params import Refresh
-from co2mix.data.clean import prepare
 from co2mix.modeling.refresh import (
     WEIGHT,
     Evidence,
@@ -18,8 +17,7 @@ from co2mix.modeling.refresh import (
     refresh_target,
     split_fresh,
 )
-from co2mix.modeling.train import train_one
-from co2mix.simulate.dataset import generate
+from tests.helpers import stale_strength_model
 
 TARGET = "strength_mpa"
 
@@ -65,18 +63,9 @@ def test_the_fresh_rows_split_by_time_and_the_adaptation_rows_weigh_more():
 
 
 def refreshed_verdict(make_all_params, scenario, retrain="on_degradation"):
-    params = make_all_params(
-        **{
-            "generate.reference.rows": 4000,
-            "generate.current.rows": 1600,
-            "generate.current.scenario": scenario,
-            "refresh.retrain": retrain,
-        }
+    params, prepared, pipeline = stale_strength_model(
+        make_all_params, scenario, **{"refresh.retrain": retrain}
     )
-    data = generate(params.generate, params.data)
-    batches = {"reference": data.reference, "current": data.current}
-    prepared = prepare(batches, params.data, params.detect, params.prepare, data.truth)
-    pipeline = train_one(params, prepared.train, TARGET, "poly2", "train").fitted.pipeline
     features = params.train.features[TARGET]
     test_rmse = root_mean_squared_error(
         prepared.test[TARGET], pipeline.predict(prepared.test[features])
