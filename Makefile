@@ -39,6 +39,7 @@ bench: $(STAMP)
 	python bench/bench_generate.py
 	python bench/bench_check_speed.py
 	python bench/bench_check_detection.py
+	python bench/bench_scenarios.py
 	python bench/bench_optimize_throughput.py
 	python bench/bench_imputation.py
 	python bench/bench_scale.py
