@@ -66,15 +66,17 @@ def fitted_models(params: Any, train: Any) -> dict[str, dict[str, Any]]:
 def answer_strength(
     params: Any, models: dict[str, dict[str, Any]], rows: Any, train: Any, test: Any
 ) -> float:
-    """The lowest true strength of the answer's runs (poly2 + DE, every optimizer seed) on
-    the drifted plant; truly feasible when >= target - optimize.truth_tolerance_mpa."""
+    """The answer's true strength on the drifted plant (the best feasible poly2 + DE
+    proposal over the optimizer seeds, as the optimize stage picks it; 0 when no seed
+    found a mix that meets every constraint): truly feasible when it is at least the
+    target - optimize.truth_tolerance_mpa."""
     from co2mix.optimize.benchmark import Benchmark
     from co2mix.optimize.surrogates import build_surrogates
 
     surrogates = build_surrogates(params, models, rows, test)
     outcome = Benchmark(params, surrogates, train).run()
-    runs = [r for r in outcome.runs if r["benchmark"] == "optimizers"]
-    return min((r.get("true_strength_mpa") or 0.0) for r in runs) if runs else 0.0
+    answer = outcome.metrics.get("answer")
+    return float(answer.get("true_strength_mpa") or 0.0) if answer else 0.0
 
 
 def one_run(scenario: str, rows: int, seed: int, raw: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +153,7 @@ def summarize(results: list[dict[str, Any]]) -> None:
         "retrained (strength)",
         "refreshed RMSE / sigma (latest rows)",
         "answer truly feasible: before / after",
-        "answer's lowest true strength, MPa: before / after",
+        "answer's true strength, lowest over seeds, MPa: before / after",
     ]
     print("| " + " | ".join(header) + " |")
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
