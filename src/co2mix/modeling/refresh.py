@@ -130,7 +130,8 @@ def refresh_target(
     policy: Refresh,
     drift_detected: bool | None,
 ) -> tuple[RefreshTarget, dict[str, Pipeline]]:
-    """The decision record for ``task.target`` and the models to publish."""
+    """The decision record for ``task.target`` and the models to publish. The champion is
+    refit to be measured; the other models only when the refreshed set is published."""
     adaptation, latest = (f.dropna(subset=[task.target]) for f in fresh)
     record: RefreshTarget = {
         "champion": task.champion,
@@ -149,16 +150,19 @@ def refresh_target(
     if task.test_rmse > 0:
         record["degradation_on_adaptation"] = number(degradation / task.test_rmse)
     rows = refit_rows(train.dropna(subset=[task.target]), adaptation, policy.recent_share)
-    refreshed = {name: refit(p, rows, task.features, task.target) for name, p in pipelines.items()}
+    refreshed = {task.champion: refit(champion, rows, task.features, task.target)}
     for variant, models in (("reference", pipelines), ("refreshed", refreshed)):
         predicted = models[task.champion].predict(x_latest)
         record[variant] = latest_scores(latest[task.target], predicted, task.sigma)  # type: ignore[literal-required]
     evidence = Evidence(drift_detected, record.get("degradation_on_adaptation"))
     publish, record["reason"] = decide(policy, evidence)
-    if publish:
-        record["decision"] = "refreshed"
-        return record, refreshed
-    return record, pipelines
+    if not publish:
+        return record, pipelines
+    record["decision"] = "refreshed"
+    for name, pipeline in pipelines.items():
+        if name not in refreshed:
+            refreshed[name] = refit(pipeline, rows, task.features, task.target)
+    return record, {name: refreshed[name] for name in pipelines}
 
 
 @dataclass
