@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import copy
 import multiprocessing
-import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -112,17 +110,15 @@ def main() -> None:
         (s, rows, seed, raw) for s in SITUATIONS for rows in args.rows for seed in range(args.seeds)
     ]
     # spawn, not fork: a forked worker can inherit a held lock of BLAS or joblib threads.
-    pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
-    rows = []
-    for row in pool.map(one_run, *zip(*tasks, strict=True)):
-        rows.append(row)
-        print(f"{row['situation']} {row['rows']} seed {row['seed']}", file=sys.stderr)
+    # terminate, not close: deepchecks' joblib workers can keep a worker from exiting (and
+    # spinning after this process is gone, slowing whatever runs next).
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        rows = []
+        for row in pool.starmap(one_run, tasks, chunksize=1):
+            rows.append(row)
+            print(f"{row['situation']} {row['rows']} seed {row['seed']}", file=sys.stderr)
+        pool.terminate()
     summarize(rows)
-    sys.stdout.flush()
-    # joblib's loky workers inside deepchecks can keep a spawned worker from exiting:
-    # the results are in, so do not wait for them.
-    pool.shutdown(wait=False, cancel_futures=True)
-    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,7 @@ import argparse
 import copy
 import json
 import multiprocessing
-import os
 import statistics
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -192,13 +190,13 @@ def main() -> None:
     tasks = [
         (s, n, seed, raw) for s in args.scenarios for n in args.rows for seed in range(args.seeds)
     ]
-    pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
-    results = list(pool.map(one_run, *zip(*tasks, strict=True)))
+    # terminate, not close: deepchecks' joblib workers can keep a worker from exiting
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        results = pool.starmap(one_run, tasks, chunksize=1)
+        pool.terminate()
     summarize(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
-    pool.shutdown(wait=False, cancel_futures=True)
-    os._exit(0)  # deepchecks' joblib workers can keep a spawned worker alive
 
 
 if __name__ == "__main__":
