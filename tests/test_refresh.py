@@ -58,7 +58,7 @@ def test_the_fresh_rows_split_by_time_and_the_adaptation_rows_weigh_more():
     adaptation, latest = split_fresh(fresh, "t", 0.5)
     assert adaptation["t"].max() < latest["t"].min()
     assert (len(adaptation), len(latest)) == (2, 2)
-    rows = refit_rows(pd.DataFrame({"t": [0, 1, 2]}), adaptation, 0.75)
+    rows = refit_rows(pd.DataFrame({"t": [0, 1, 2]}), adaptation, "t", 0.75)
     assert rows[WEIGHT].tolist() == [1.0, 1.0, 1.0, 4.5, 4.5]  # 9 of 12: three quarters
 
 

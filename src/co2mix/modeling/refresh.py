@@ -48,10 +48,15 @@ def split_fresh(
     return ordered.iloc[:cut], ordered.iloc[cut:]
 
 
-def refit_rows(train: pd.DataFrame, adaptation: pd.DataFrame, recent_share: float) -> pd.DataFrame:
-    """The refit's rows: reference training rows (weight 1) then the adaptation rows, each
-    weighing what makes them ``recent_share`` of the total (a share, not a per-row weight,
-    so that a week of fresh rows counts as much as a year of them)."""
+def refit_rows(
+    train: pd.DataFrame, adaptation: pd.DataFrame, target: str, recent_share: float
+) -> pd.DataFrame:
+    """The refit's rows for ``target``: reference training rows (weight 1) then the
+    adaptation rows, each weighing what makes them ``recent_share`` of the total (a share,
+    not a per-row weight, so that a week of fresh rows counts as much as a year of them).
+    Rows without the target are left out before the weights are set: the refresh stage and
+    optimize's monotone refit build the same rows here."""
+    train, adaptation = train.dropna(subset=[target]), adaptation.dropna(subset=[target])
     weight = recent_share / (1.0 - recent_share) * len(train) / max(len(adaptation), 1)
     return pd.concat(
         [train.assign(**{WEIGHT: 1.0}), adaptation.assign(**{WEIGHT: weight})],
@@ -149,7 +154,7 @@ def refresh_target(
     degradation = root_mean_squared_error(adaptation[task.target], champion.predict(x_adapt))
     if task.test_rmse > 0:
         record["degradation_on_adaptation"] = number(degradation / task.test_rmse)
-    rows = refit_rows(train.dropna(subset=[task.target]), adaptation, policy.recent_share)
+    rows = refit_rows(train, adaptation, task.target, policy.recent_share)
     refreshed = {task.champion: refit(champion, rows, task.features, task.target)}
     for variant, models in (("reference", pipelines), ("refreshed", refreshed)):
         predicted = models[task.champion].predict(x_latest)
@@ -219,7 +224,7 @@ def published_rows(
         record = (metrics or {}).get(target)
         refreshed = record is not None and record["decision"] == "refreshed"
         rows[target] = (
-            refit_rows(train, adaptation.dropna(subset=[target]), params.refresh.recent_share)
+            refit_rows(train, adaptation, target, params.refresh.recent_share)
             if refreshed
             else train
         )
