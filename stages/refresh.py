@@ -36,6 +36,12 @@ def main() -> None:
                 f"(bias {new['bias']:+.3f}) refreshed"
             )
         print(f"refresh {target}: publish {record['decision']} ({record['reason']}){scores}")
+        if "interval" in record:
+            band = record["interval"]
+            print(
+                f"refresh {target}: {band['level']:.0%} interval +- {band['half_width']:.3f}, "
+                f"coverage {band['coverage']:.3f} on {band['evaluation_rows']} later rows"
+            )
 
 
 if __name__ == "__main__":

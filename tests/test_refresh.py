@@ -29,6 +29,7 @@ def policy(retrain, threshold=1.15):
         holdout_fraction=0.5,
         recent_share=0.95,
         min_rows=50,
+        interval_level=0.9,
     )
 
 
@@ -86,6 +87,12 @@ def test_a_weaker_cement_is_relearnt_and_the_refreshed_models_are_published(make
     assert old["bias"] < -1.5  # the reference model over-predicts this month's concrete
     assert abs(new["bias"]) < 0.6
     assert new["rmse"] < 0.85 * old["rmse"]
+    # the interval is the published (refreshed) champion's, calibrated and measured on
+    # the two halves of the latest rows
+    band = record["interval"]
+    assert band["calibration_rows"] + band["evaluation_rows"] == record["latest_rows"]
+    assert abs(band["coverage"] - 0.9) < 0.08
+    assert band["half_width"] < 1.645 * old["rmse"]  # the stale model's errors are wider
     # what a downstream refit learns from: the reference rows plus the weighted adaptation
     rows = published_rows(params, prepared.train, prepared.fresh, {TARGET: record})
     assert len(rows[TARGET]) == len(prepared.train) + record["adaptation_rows"]

@@ -240,6 +240,7 @@ class Refresh(Section):
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
     recent_share: Annotated[float, Field(gt=0.0, lt=1.0)]
     min_rows: Annotated[int, Field(ge=2)]
+    interval_level: Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
 # ------------------------------------------------------------------ optimize

@@ -267,6 +267,18 @@ class LatestScores(TypedDict):
     rmse_over_sigma: NotRequired[float]
 
 
+class ConformalInterval(TypedDict):
+    """A split-conformal prediction interval: prediction +- half_width, and its coverage
+    measured on rows it was not calibrated on."""
+
+    level: float  # nominal coverage
+    half_width: float
+    calibration_rows: int
+    evaluation_rows: int
+    coverage: float  # share of the evaluation rows inside their interval
+    calibrated_on: str
+
+
 class RefreshTarget(TypedDict):
     """The retraining decision for one target, and what it is measured by."""
 
@@ -279,6 +291,7 @@ class RefreshTarget(TypedDict):
     degradation_on_adaptation: NotRequired[float]  # champion's RMSE there / its test RMSE
     reference: NotRequired[LatestScores]  # the reference-trained champion, latest rows
     refreshed: NotRequired[LatestScores]  # the refreshed champion, the same rows
+    interval: NotRequired[ConformalInterval]  # the published champion's
 
 
 RefreshMetrics = dict[str, RefreshTarget]  # by target

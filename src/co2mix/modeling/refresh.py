@@ -34,6 +34,7 @@ from co2mix.core.schemas import (
     RefreshTarget,
     TruthRecord,
 )
+from co2mix.modeling.conformal import calibrate
 from co2mix.modeling.store import load_model
 
 WEIGHT = "sample_weight"
@@ -156,11 +157,14 @@ def refresh_target(
         record["degradation_on_adaptation"] = number(degradation / task.test_rmse)
     rows = refit_rows(train, adaptation, task.target, policy.recent_share)
     refreshed = {task.champion: refit(champion, rows, task.features, task.target)}
+    predicted = {}
     for variant, models in (("reference", pipelines), ("refreshed", refreshed)):
-        predicted = models[task.champion].predict(x_latest)
-        record[variant] = latest_scores(latest[task.target], predicted, task.sigma)  # type: ignore[literal-required]
+        predicted[variant] = models[task.champion].predict(x_latest)
+        record[variant] = latest_scores(latest[task.target], predicted[variant], task.sigma)  # type: ignore[literal-required]
     evidence = Evidence(drift_detected, record.get("degradation_on_adaptation"))
     publish, record["reason"] = decide(policy, evidence)
+    variant = "refreshed" if publish else "reference"
+    record["interval"] = calibrate(latest[task.target], predicted[variant], policy.interval_level)
     if not publish:
         return record, pipelines
     record["decision"] = "refreshed"
