@@ -37,7 +37,18 @@ SMALL_OPTIMIZE = {
 }
 
 
-def fitted_models(params: Any, train: Any) -> dict[str, dict[str, Any]]:
+def committed_best_params(targets: list[str]) -> dict[str, dict[str, Any]]:
+    """The committed search's best XGBoost params per target, read once before the runs
+    (a ``dvc repro`` in the same tree deletes metrics/train while it runs)."""
+    return {
+        t: json.loads((ROOT / f"metrics/train/{t}-xgboost.json").read_text())["best_params"]
+        for t in targets
+    }
+
+
+def fitted_models(
+    params: Any, train: Any, best_params: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """linear and poly2 as the train stage fits them; XGBoost at the committed best params."""
     from sklearn.pipeline import Pipeline
     from xgboost import XGBRegressor
@@ -51,9 +62,8 @@ def fitted_models(params: Any, train: Any) -> dict[str, dict[str, Any]]:
             m: train_one(params, train, target, m, "train").fitted.pipeline
             for m in ("linear", "poly2")
         }
-        best = json.loads((ROOT / f"metrics/train/{target}-xgboost.json").read_text())
         spec = fit_spec(params, target, "xgboost")
-        xgb = XGBRegressor(**best["best_params"], tree_method="hist", n_jobs=1, random_state=42)
+        xgb = XGBRegressor(**best_params[target], tree_method="hist", n_jobs=1, random_state=42)
         pipeline = Pipeline(
             [("prep", preprocessor(spec, scale=False, drop_first=False)), ("model", xgb)]
         )
@@ -77,7 +87,9 @@ def answer_strength(
     return float(answer.get("true_strength_mpa") or 0.0) if answer else 0.0
 
 
-def one_run(scenario: str, rows: int, seed: int, raw: dict[str, Any]) -> dict[str, Any]:
+def one_run(
+    scenario: str, rows: int, seed: int, raw: dict[str, Any], best: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     from sklearn.metrics import root_mean_squared_error
 
     from co2mix.core.params_file import parse_params
@@ -99,7 +111,7 @@ def one_run(scenario: str, rows: int, seed: int, raw: dict[str, Any]) -> dict[st
     ).metrics
     batches = {"reference": data.reference, "current": data.current}
     prep = prepare(batches, params.data, params.detect, params.prepare, data.truth)
-    models = fitted_models(params, prep.train)
+    models = fitted_models(params, prep.train, best)
     parts = split_fresh(prep.fresh, params.data.time_column, params.refresh.holdout_fraction)
     out: dict[str, Any] = {
         "scenario": scenario,
@@ -187,8 +199,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every run's record here")
     args = parser.parse_args()
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    best = committed_best_params(raw["data"]["targets"])
     tasks = [
-        (s, n, seed, raw) for s in args.scenarios for n in args.rows for seed in range(args.seeds)
+        (s, n, seed, raw, best)
+        for s in args.scenarios
+        for n in args.rows
+        for seed in range(args.seeds)
     ]
     # terminate, not close: deepchecks' joblib workers can keep a worker from exiting
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:

@@ -75,3 +75,14 @@ def reproduced_copy(reproduced, tmp_path) -> tuple[Path, dict[str, Any]]:
     """A private copy of :func:`reproduced`, DVC cache included: one full run saved per test."""
     source, raw = reproduced
     return shutil.copytree(source, tmp_path / "project", symlinks=True), raw
+
+
+@pytest.fixture(scope="session")
+def served(reproduced):
+    """The small reproduced project's artifacts and the service built on them."""
+    from co2mix.serving.artifacts import load_artifacts
+    from co2mix.serving.service import Service
+
+    project, _ = reproduced
+    artifacts = load_artifacts(project)
+    return project, Service(artifacts)

@@ -329,6 +329,20 @@ class Optimize(Section):
         return self
 
 
+# ------------------------------------------------------------------ serve
+
+
+class Serve(Section):
+    """``co2mix serve``: what a request may ask, and how long advice may take."""
+
+    max_rows: Annotated[int, Field(ge=1)]
+    non_negative: list[str]  # columns a request may not make negative (masses, energies...)
+    similar_keys: list[str]  # /v1/similar: exact match on these columns
+    similar_numeric: Annotated[list[str], Field(min_length=1)]  # then nearest on these
+    advise_seconds: Positive
+    advise_seed: Annotated[int, Field(ge=0)]
+
+
 # ------------------------------------------------------------------ the whole file
 
 
@@ -342,6 +356,7 @@ class Params(Section):
     evaluate: Evaluate
     refresh: Refresh
     optimize: Optimize
+    serve: Serve
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:

@@ -45,30 +45,53 @@ def _term_owners(pipeline: Pipeline) -> list[list[str]]:
     return [[origin[name]] for name in names]
 
 
-def contributions(pipeline: Pipeline, x: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Per-row, per-raw-feature contributions and the constant; they sum to the prediction.
+class Explainer:
+    """A fitted pipeline's per-raw-feature contributions, from its prepared matrix.
 
-    A term of several features (a product in poly2) is shared equally among them.
-    Raises ``TypeError`` for a model with neither coefficients nor tree contributions.
+    A term of several features (a product in poly2) is shared equally among them: the
+    shares are the model's term contributions times a (terms x features) sharing matrix.
+    Built once per pipeline, so a service explains a row without rebuilding any of it;
+    the prepared matrix may come from ``pipeline[:-1].transform`` or an array function
+    that computes the same. Raises ``TypeError`` for a model with neither coefficients
+    nor tree contributions.
     """
-    model = pipeline.steps[-1][1]
-    transformed = pipeline[:-1].transform(x)
-    owners = _term_owners(pipeline)
-    if hasattr(model, "coef_"):
-        terms = np.asarray(transformed) * np.ravel(model.coef_)
-        constant = np.full(len(x), float(np.ravel(model.intercept_)[0]))
-    elif hasattr(model, "get_booster"):
-        matrix = xgboost.DMatrix(np.asarray(transformed, dtype=float))
-        raw = model.get_booster().predict(matrix, pred_contribs=True)
-        terms, constant = raw[:, :-1], raw[:, -1]
-    else:
-        raise TypeError(f"{type(model).__name__} has no per-feature contributions")
-    features = list(dict.fromkeys(f for owner in owners for f in owner))
-    shares = pd.DataFrame(0.0, index=range(len(x)), columns=features)
-    for j, owner in enumerate(owners):
-        for feature in owner:
-            shares[feature] += terms[:, j] / len(owner)
-    return shares, constant
+
+    def __init__(self, pipeline: Pipeline):
+        model = pipeline.steps[-1][1]
+        owners = _term_owners(pipeline)
+        self.features = list(dict.fromkeys(f for owner in owners for f in owner))
+        column = {f: i for i, f in enumerate(self.features)}
+        self.sharing = np.zeros((len(owners), len(self.features)))
+        for j, owner in enumerate(owners):
+            for feature in owner:
+                self.sharing[j, column[feature]] += 1.0 / len(owner)
+        if hasattr(model, "coef_"):
+            self.coef: np.ndarray | None = np.ravel(model.coef_)
+            self.intercept = float(np.ravel(model.intercept_)[0])
+        elif hasattr(model, "get_booster"):
+            self.coef = None
+            self.booster = model.get_booster().copy()
+            self.booster.set_param({"nthread": 1})  # one row: threads cost more than they save
+        else:
+            raise TypeError(f"{type(model).__name__} has no per-feature contributions")
+
+    def __call__(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows x features shares, per-row constant); they sum to the prediction."""
+        prepared = np.asarray(prepared, dtype=float)
+        if self.coef is not None:
+            terms = prepared * self.coef
+            constant = np.full(len(prepared), self.intercept)
+        else:
+            raw = self.booster.predict(xgboost.DMatrix(prepared), pred_contribs=True)
+            terms, constant = raw[:, :-1], raw[:, -1]
+        return terms @ self.sharing, constant
+
+
+def contributions(pipeline: Pipeline, x: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per-row, per-raw-feature contributions and the constant; they sum to the prediction."""
+    explainer = Explainer(pipeline)
+    shares, constant = explainer(pipeline[:-1].transform(x))
+    return pd.DataFrame(shares, index=range(len(x)), columns=explainer.features), constant
 
 
 def explain_rows(pipeline: Pipeline, x: pd.DataFrame, ids: pd.Series) -> list[ExplainedRow]:

@@ -23,7 +23,14 @@ from co2mix.core.schemas import (
     TruthCheck,
 )
 from co2mix.optimize.executor import Request, Setting, solve_all
-from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame, true_values
+from co2mix.optimize.problem import (
+    DataSupport,
+    Predictor,
+    Problem,
+    mix_frame,
+    starting_mixes,
+    true_values,
+)
 from co2mix.optimize.solvers import Recorder
 from co2mix.optimize.summary import Run, aggregate, convergence, record, rounded, rounded_check
 from co2mix.optimize.surrogates import Surrogate
@@ -50,7 +57,7 @@ class Benchmark:
         self.surrogates = surrogates
         support = DataSupport.fit(train, params) if self.opt.support.enabled else None
         predictors = {name: s.predict for name, s in (surrogates | {PLANT.name: PLANT}).items()}
-        self.setting = Setting(params, support, self._starts(train), predictors)
+        self.setting = Setting(params, support, starting_mixes(train, params), predictors)
         self._solved: dict[Request, tuple[Recorder, float]] = {}  # see solve()
         self._planned: list[Request] | None = None  # noting runs instead of making them
         reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]]), params)
@@ -60,13 +67,6 @@ class Benchmark:
         }
 
     # ------------------------------------------------------------------ pieces
-
-    def _starts(self, train: pd.DataFrame) -> np.ndarray:
-        """Training mixes inside the bounds: where population-based searches begin."""
-        mixes = train[list(DESIGNED_COLUMNS)].dropna().to_numpy(dtype=float)
-        low, high = np.array([self.opt.bounds[v] for v in DESIGNED_COLUMNS], dtype=float).T
-        inside: np.ndarray = mixes[((mixes >= low) & (mixes <= high)).all(axis=1)]
-        return inside
 
     def problem(self, target: float, margin: float = 0.0, support: bool = True) -> Problem:
         return self.setting.problem(target + margin, support)

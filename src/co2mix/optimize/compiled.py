@@ -129,15 +129,22 @@ def _step(step: object) -> Step:
     raise NotCompilable(f"no array form for {type(step).__name__}")
 
 
-def compile_pipeline(pipeline: Pipeline) -> ArrayModel:
-    """``pipeline.predict`` as a function of arrays (columns by feature name)."""
+def compile_transform(pipeline: Pipeline) -> ArrayModel:
+    """``pipeline[:-1].transform`` (what the final model sees) as a function of arrays."""
     prepare = _prepare(pipeline.named_steps["prep"])
-    steps = [_step(step) for _, step in pipeline.steps[1:]]
+    steps = [_step(step) for _, step in pipeline.steps[1:-1]]
 
-    def predict(columns: Columns) -> np.ndarray:
+    def transform(columns: Columns) -> np.ndarray:
         x = prepare(columns)
         for step in steps:
             x = step(x)
         return x
 
-    return predict
+    return transform
+
+
+def compile_pipeline(pipeline: Pipeline) -> ArrayModel:
+    """``pipeline.predict`` as a function of arrays (columns by feature name)."""
+    transform = compile_transform(pipeline)
+    final = _step(pipeline.steps[-1][1])
+    return lambda columns: final(transform(columns))

@@ -45,6 +45,15 @@ def mix_columns(x: np.ndarray, params: Params) -> dict[str, np.ndarray]:
     return columns
 
 
+def starting_mixes(train: pd.DataFrame, params: Params) -> np.ndarray:
+    """Training mixes inside ``optimize.bounds``: where population-based searches begin."""
+    mixes = train[list(DESIGNED_COLUMNS)].dropna().to_numpy(dtype=float)
+    bounds = params.optimize.bounds
+    low, high = np.array([bounds[v] for v in DESIGNED_COLUMNS], dtype=float).T
+    inside: np.ndarray = mixes[((mixes >= low) & (mixes <= high)).all(axis=1)]
+    return inside
+
+
 def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
     """:func:`mix_columns` as a frame: for truth checks and reports, not the hot path."""
     return pd.DataFrame(mix_columns(x, params))
@@ -67,6 +76,7 @@ class DataSupport:
     scale: np.ndarray
     radius: float
     index: cKDTree
+    labels: np.ndarray  # the training rows' index labels, in the index's order
 
     @classmethod
     def fit(cls, train: pd.DataFrame, params: Params) -> DataSupport:
@@ -90,7 +100,14 @@ class DataSupport:
             scale=scale,
             radius=float(np.quantile(own[:, 1], support.neighbour_quantile)),
             index=index,
+            labels=mixes.index.to_numpy(),
         )
+
+    def nearest(self, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+        """(standardized distance, index label) of each candidate's nearest training mix."""
+        values = np.column_stack([np.asarray(columns[c], dtype=float) for c in self.columns])
+        distance, position = self.index.query((values - self.mean) / self.scale, k=1)
+        return distance, self.labels[position]
 
     def violation(self, columns: Columns) -> np.ndarray:
         """How far outside the support each candidate is, in standard deviations (0 = inside)."""

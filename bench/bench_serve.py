@@ -1,0 +1,114 @@
+"""Load on ``co2mix serve``: one uvicorn worker on loopback, 16 concurrent clients.
+
+    python bench/bench_serve.py [--predict 2000] [--advise 200] [--clients 16]
+
+Serves the project's own outputs (run ``make repro`` first) with a fresh SQLite request
+log in a temporary directory, sends the single-row predict requests, then the advise
+requests (each with another context: a temperature and a distance), and prints p50 and
+p99 latency, requests per second, and the log's row count for each endpoint against the
+requests sent. The clients run in this process (asyncio + httpx) on the same 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import serve_process  # noqa: E402
+
+
+def one_row() -> dict[str, object]:
+    import pandas as pd
+
+    from co2mix.serving.artifacts import load_artifacts
+
+    art = load_artifacts(ROOT)
+    row = pd.read_parquet(ROOT / "data/prepared/test.parquet").iloc[0]
+    return {f: (str(row[f]) if art.categories(f) else float(row[f])) for f in art.features}
+
+
+async def load(
+    url: str, path: str, bodies: list[dict[str, object]], clients: int
+) -> dict[str, float]:
+    """Send every body to ``path`` from ``clients`` concurrent connections."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as session:
+            while not queue.empty():
+                body = queue.get_nowait()
+                start = time.perf_counter()
+                answer = await session.post(path, json=body)
+                latencies.append(time.perf_counter() - start)
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    wall = time.perf_counter() - start
+    ms = 1000 * np.array(latencies)
+    return {
+        "requests": len(latencies),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "per_s": len(latencies) / wall,
+        "ok": statuses.get(200, 0),
+        "statuses": statuses,  # type: ignore[dict-item]
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--predict", type=int, default=2000)
+    parser.add_argument("--advise", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    row = one_row()
+    rng = np.random.default_rng(0)
+    advise = [
+        {
+            "strength_target_mpa": 35.0,
+            "ambient_temp_c": float(rng.uniform(0, 30)),
+            "transport_km": float(rng.uniform(5, 60)),
+        }
+        for _ in range(args.advise)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"sqlite:///{Path(tmp) / 'requests.sqlite'}"
+        with serve_process(ROOT, "--database-url", database) as url:
+            predicted = asyncio.run(
+                load(url, "/v1/predict", [{"rows": [row]}] * args.predict, args.clients)
+            )
+            advised = asyncio.run(load(url, "/v1/advise", advise, args.clients))
+        engine = create_engine(database)
+        with engine.connect() as connection:
+            logged = dict(
+                connection.execute(
+                    text("SELECT endpoint, count(*) FROM request_log GROUP BY endpoint")
+                ).all()
+            )
+    print("| endpoint | requests | 200s | p50 ms | p99 ms | requests/s | rows in the log |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for path, result in (("/v1/predict", predicted), ("/v1/advise", advised)):
+        print(
+            f"| {path} | {result['requests']} | {result['ok']} | {result['p50_ms']:.1f} | "
+            f"{result['p99_ms']:.1f} | {result['per_s']:.0f} | {logged.get(path, 0)} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

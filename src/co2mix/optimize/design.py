@@ -1,0 +1,97 @@
+"""One mix design on request: the lowest-CO2 supported mix for a context and a target.
+
+The benchmark answers the params' one question many ways; a service asks a new question
+every request (this morning's temperature, this site's distance, this age and target)
+and needs one answer fast. The same problem, surrogate compilation, data support and
+differential evolution as the benchmark, under a wall-clock deadline. When no supported
+mix reaches the target, a second search finds the highest strength that one does, so
+the refusal can say what is reachable instead of returning a best effort.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from co2mix.core.params import OptimizerName, Params
+from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_columns
+from co2mix.optimize.solvers import Recorder, Scorer, run_solver
+
+OPTIMIZER: OptimizerName = "differential_evolution"
+
+
+class DeadlineExceeded(RuntimeError):
+    """The search ran out of its wall-clock allowance."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """A feasible mix (the six designed masses) and its predicted CO2 and strength; or,
+    when none was found, the highest predicted strength a supported mix reaches."""
+
+    mix: np.ndarray | None
+    predicted_co2: float
+    predicted_strength: float
+    highest_strength: float | None = None  # set when ``mix`` is None
+
+
+def _with_deadline(score: Scorer, deadline: float) -> Scorer:
+    def scored(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if time.perf_counter() > deadline:
+            raise DeadlineExceeded
+        return score(x)
+
+    return scored
+
+
+def _search(
+    params: Params, score: Scorer, problem: Problem, seed: int, starts: np.ndarray
+) -> Recorder:
+    opt = params.optimize
+    recorder, _ = run_solver(
+        OPTIMIZER, score, problem.bounds, seed, opt.budget, opt.popsize, starts
+    )
+    return recorder
+
+
+def highest_strength(
+    params: Params,
+    support: DataSupport | None,
+    predict: Predictor,
+    starts: np.ndarray,
+    seed: int,
+    deadline: float = np.inf,
+) -> float | None:
+    """The highest predicted strength of a mix within the limits and the data support
+    (None when no such mix was found at all)."""
+    problem = Problem(params, 0.0, support)
+
+    def strength_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        _, violation = problem.score(x, predict)
+        return -predict(mix_columns(x, params))[1], violation
+
+    recorder = _search(params, _with_deadline(strength_first, deadline), problem, seed, starts)
+    return None if recorder.best_x is None else -recorder.best_value
+
+
+def design_mix(
+    params: Params,
+    support: DataSupport | None,
+    predict: Predictor,
+    starts: np.ndarray,
+    seed: int,
+    seconds: float,
+) -> Design:
+    """The lowest-CO2 mix meeting ``optimize.strength_target_mpa`` under
+    ``optimize.context``; :class:`DeadlineExceeded` after ``seconds``."""
+    deadline = time.perf_counter() + seconds
+    problem = Problem(params, params.optimize.strength_target_mpa, support)
+    score = _with_deadline(lambda x: problem.score(x, predict), deadline)
+    recorder = _search(params, score, problem, seed, starts)
+    if recorder.best_x is not None:
+        co2, strength = predict(mix_columns(recorder.best_x, params))
+        return Design(recorder.best_x, float(co2[0]), float(strength[0]))
+    highest = highest_strength(params, support, predict, starts, seed, deadline)
+    return Design(None, np.nan, np.nan, highest)

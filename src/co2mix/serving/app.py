@@ -1,0 +1,183 @@
+"""The HTTP API (FastAPI): versioned endpoints under ``/v1``, the page at ``/``, and a
+middleware that writes every request and response to the request log."""
+
+import math
+import time
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from co2mix.optimize.design import DeadlineExceeded
+from co2mix.serving.log import RequestLog
+from co2mix.serving.page import Page
+from co2mix.serving.schemas import (
+    AdviseResponse,
+    PredictResponse,
+    SimilarResponse,
+    advise_request,
+    predict_request,
+    similar_request,
+)
+from co2mix.serving.service import Service, Unreachable
+
+API_VERSION = "v1"
+LOG_READER = f"/{API_VERSION}/requests"
+
+
+def _model_info(service: Service) -> dict[str, Any]:
+    art = service.art
+    return {
+        "rev": art.rev,
+        "targets": list(art.champions),
+        "models": {
+            t: {
+                "champion": m.model,
+                "features": m.features,
+                "md5": m.md5,
+                "test_metrics": m.test_metrics,
+                "interval": m.interval,
+            }
+            for t, m in art.champions.items()
+        },
+        "surrogate": art.params.optimize.surrogate,
+        "dvc_lock": {
+            path: md5 for path, md5 in art.lock_hashes.items() if path.startswith("data/champions")
+        },
+    }
+
+
+def _router(service: Service, log: RequestLog) -> APIRouter:
+    art = service.art
+    PredictRequest = predict_request(art)
+    SimilarRequest = similar_request(art)
+    AdviseRequest = advise_request(art)
+    router = APIRouter(prefix=f"/{API_VERSION}")
+    keys = art.params.serve.similar_keys
+
+    @router.post("/predict", response_model=PredictResponse)
+    def predict(body: PredictRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        rows = body.rows  # type: ignore[attr-defined]
+        limit = art.params.serve.max_rows
+        if len(rows) > limit:
+            raise HTTPException(413, f"rows: {len(rows)} rows, at most serve.max_rows = {limit}")
+        predicted = service.predict([row.model_dump() for row in rows])
+        models = {t: m.model for t, m in art.champions.items()}
+        return {"models": models, "rows": [{"predictions": p} for p in predicted]}
+
+    @router.post("/similar", response_model=SimilarResponse)
+    def similar(body: SimilarRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        query = body.model_dump()  # type: ignore[attr-defined]
+        return {
+            "matched_on": {k: str(query[k]) for k in keys},
+            "rows": service.similar(query, query["n"]),
+        }
+
+    @router.post(
+        "/advise",
+        response_model=AdviseResponse,
+        responses={422: {"description": "no supported mix reaches the target"}},
+    )
+    def advise(body: AdviseRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        try:
+            return service.advise(body.model_dump())  # type: ignore[attr-defined]
+        except Unreachable as exc:
+            raise HTTPException(422, str(exc)) from None
+        except DeadlineExceeded:
+            seconds = art.params.serve.advise_seconds
+            raise HTTPException(
+                503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
+            ) from None
+
+    @router.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "targets": list(art.champions), "rev": art.rev}
+
+    @router.get("/model")
+    def model() -> dict[str, Any]:
+        return _model_info(service)
+
+    @router.get("/requests")
+    def requests(limit: int = Query(20, ge=1, le=1000)) -> list[dict[str, Any]]:
+        return log.latest(limit)
+
+    return router
+
+
+def _logging_middleware(app: FastAPI, log: RequestLog) -> None:
+    @app.middleware("http")
+    async def log_request(request: Request, call_next: Any) -> Response:
+        start = time.perf_counter()
+        body = await request.body()
+        response = await call_next(request)
+        content = b"".join([chunk async for chunk in response.body_iterator])
+        latency = 1000.0 * (time.perf_counter() - start)
+        endpoint = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        logged = content
+        if request.url.path == LOG_READER and response.status_code == 200:
+            # the log's own rows are in the log already: repeating them in every read
+            # would make each read's row hold all the earlier ones
+            logged = f'{{"log_rows_returned": {content.count(b"request_body")}}}'.encode()
+        try:
+            await run_in_threadpool(
+                log.write,
+                request.method,
+                endpoint[:200],
+                response.status_code,
+                latency,
+                body.decode("utf-8", "replace"),
+                logged.decode("utf-8", "replace"),
+            )
+        except SQLAlchemyError as exc:
+            reason = str(exc.__cause__ or exc).splitlines()[0]
+            return JSONResponse(
+                {"detail": f"the request log did not take this request: {reason}"}, 503
+            )
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(content, response.status_code, headers, response.media_type)
+
+
+def _json_safe(value: Any) -> Any:
+    """A validation error's echo of the input, made JSON: NaN and infinity (which Python's
+    JSON reader accepts and JSON cannot carry) as strings, anything else odd as its repr."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return repr(value)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field (its ``loc``) and what was expected, never a 500."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{k: _json_safe(v) for k, v in e.items() if k != "url"} for e in errors]
+    return JSONResponse({"detail": detail}, 422)
+
+
+def create_app(service: Service, log: RequestLog) -> FastAPI:
+    app = FastAPI(
+        title="co2mix",
+        version=API_VERSION,
+        description="The co2mix pipeline's published champions: predictions with "
+        "explanations and intervals, similar training rows, and low-CO2 mix advice.",
+    )
+    app.include_router(_router(service, log))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+    page = Page(service)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        html, status = page.render(dict(request.query_params))
+        return HTMLResponse(html, status)
+
+    _logging_middleware(app, log)
+    app.state.log = log
+    return app

@@ -1,0 +1,166 @@
+"""What the service serves, read from the pipeline's outputs and nothing else.
+
+The published champions (``data/champions``, the refresh stage's DVC artifacts), the
+published models of the optimizer's answer surrogate, the prepared training rows (the
+data support and the similar-rows search), the committed metrics (test scores, the
+conformal intervals) and the hashes ``dvc.lock`` records for them. From the working
+tree by default; from another git revision through ``dvc.api`` (the local DVC cache)
+with ``rev``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+import yaml
+from sklearn.pipeline import Pipeline
+
+from co2mix.core import paths
+from co2mix.core.errors import InputError
+from co2mix.core.params import Params
+from co2mix.core.params_file import parse_params
+from co2mix.core.records import check
+from co2mix.core.schemas import ConformalInterval, EvaluateMetrics, RefreshMetrics
+
+Reader = Callable[[Path], bytes]  # a repository path -> its bytes (FileNotFoundError if none)
+
+
+class ArtifactsMissing(InputError):
+    """The pipeline has not produced what the service needs."""
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """One target's published champion and what is known of it."""
+
+    target: str
+    model: str  # its registry name
+    pipeline: Pipeline
+    features: list[str]
+    interval: ConformalInterval | None
+    test_metrics: dict[str, float]
+    md5: str  # of the champion file, as DVC's cache names it
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    params: Params
+    rev: str | None
+    champions: dict[str, TargetModel]  # by target
+    surrogate: dict[str, Pipeline]  # optimize.surrogate's published model, by target
+    train: pd.DataFrame
+    lock_hashes: dict[str, str] = field(default_factory=dict)  # dvc.lock: path -> md5
+
+    @property
+    def features(self) -> list[str]:
+        """Every feature some champion needs, in a stable order."""
+        seen: dict[str, None] = {}
+        for model in self.champions.values():
+            seen.update(dict.fromkeys(model.features))
+        return list(seen)
+
+    def categories(self, column: str) -> list[str] | None:
+        """The allowed values of a categorical column (None for a numeric one)."""
+        if column not in self.train:
+            return None
+        dtype = self.train[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            return [str(c) for c in dtype.categories]
+        return None
+
+
+def local_reader(root: Path) -> Reader:
+    return lambda path: (root / path).read_bytes()
+
+
+def revision_reader(root: Path, rev: str) -> Reader:
+    """Files as they were at git revision ``rev``: DVC outputs from the local cache."""
+    import dvc.api
+
+    def read(path: Path) -> bytes:
+        try:
+            data = dvc.api.read(str(path), repo=str(root), rev=rev, mode="rb")
+        except Exception as exc:  # dvc raises its own types for a missing path or rev
+            raise FileNotFoundError(f"{path}@{rev}: {exc}") from None
+        return bytes(data)
+
+    return read
+
+
+def _need(read: Reader, path: Path, what: str) -> bytes:
+    try:
+        return read(path)
+    except FileNotFoundError:
+        raise ArtifactsMissing(
+            f"{path}: {what} not found: run `dvc repro` first (or `dvc pull`)"
+        ) from None
+
+
+def _model(read: Reader, path: Path) -> Pipeline:
+    return _pipeline(_need(read, path, "model"), path)
+
+
+def _pipeline(raw: bytes, path: Path) -> Pipeline:
+    try:
+        pipeline = joblib.load(io.BytesIO(raw))
+    except Exception as exc:  # a truncated pickle raises several types
+        raise ArtifactsMissing(
+            f"{path}: not a readable model file ({type(exc).__name__})"
+        ) from None
+    if not isinstance(pipeline, Pipeline):
+        raise ArtifactsMissing(f"{path}: expected a scikit-learn Pipeline, found {type(pipeline)}")
+    return pipeline
+
+
+def _lock_hashes(read: Reader) -> dict[str, str]:
+    lock = yaml.safe_load(_need(read, paths.DVC_LOCK, "dvc.lock")) or {}
+    hashes = {}
+    for stage in lock.get("stages", {}).values():
+        for out in stage.get("outs", []):
+            hashes[str(out["path"])] = str(out.get("md5", ""))
+    return hashes
+
+
+def _json(read: Reader, path: Path, schema: Any) -> Any:
+    return check(json.loads(_need(read, path, "metrics")), schema, str(path))
+
+
+def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
+    """Everything the service needs; :class:`ArtifactsMissing` names the first absent file."""
+    read = local_reader(root) if rev is None else revision_reader(root, rev)
+    params = parse_params(yaml.safe_load(_need(read, paths.PARAMS, "params")))
+    refreshed: RefreshMetrics = _json(read, paths.REFRESH_METRICS, RefreshMetrics)
+    evaluation: EvaluateMetrics = _json(read, paths.EVALUATE_METRICS, EvaluateMetrics)
+    champions = {}
+    for target in params.data.targets:
+        if target not in refreshed:
+            raise ArtifactsMissing(
+                f"{paths.REFRESH_METRICS}: no target {target!r}: run `dvc repro`"
+            )
+        record = refreshed[target]
+        path = paths.champion_file(target)
+        raw = _need(read, path, "champion")
+        scores = evaluation[target]["models"][record["champion"]]
+        champions[target] = TargetModel(
+            target=target,
+            model=record["champion"],
+            pipeline=_pipeline(raw, path),
+            features=list(params.train.features[target]),
+            interval=record.get("interval"),
+            test_metrics={k: float(v) for k, v in scores.items() if isinstance(v, int | float)},
+            md5=hashlib.md5(raw).hexdigest(),
+        )
+    surrogate_name = params.optimize.surrogate
+    surrogate = {
+        t: _model(read, paths.published_file(t, surrogate_name)) for t in params.data.targets
+    }
+    train = pd.read_parquet(io.BytesIO(_need(read, paths.TRAIN, "prepared training rows")))
+    return Artifacts(params, rev, champions, surrogate, train, _lock_hashes(read))

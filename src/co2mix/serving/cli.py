@@ -1,0 +1,62 @@
+"""``co2mix serve``: the champions behind an HTTP API (uvicorn), every request logged.
+
+    co2mix serve [--host 127.0.0.1] [--port 8000] [--rev REV] [--database-url URL]
+
+Startup loads everything first and fails with one line naming what is missing (run
+``dvc repro`` first); the service then answers from memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from co2mix.core.errors import InputError, ParamsError
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from co2mix.serving.app import create_app
+    from co2mix.serving.artifacts import load_artifacts
+    from co2mix.serving.log import RequestLog, database_url
+    from co2mix.serving.service import Service
+
+    try:
+        art = load_artifacts(args.root, args.rev)
+        log = RequestLog(
+            database_url(args.database_url, args.root),
+            {t: m.md5 for t, m in art.champions.items()},
+        )
+    except (InputError, ParamsError) as exc:
+        print(f"co2mix serve: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        reason = str(exc.__cause__ or exc).splitlines()[0]
+        print(f"co2mix serve: request log database: {reason}", file=sys.stderr)
+        return 2
+    app = create_app(Service(art), log)
+    where = f"http://{args.host}:{args.port}"
+    print(f"co2mix serve: {', '.join(art.champions)} at {where} (log: {log.url.split('@')[-1]})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="co2mix", description="co2mix commands")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serving = commands.add_parser("serve", help="the champions behind an HTTP API")
+    serving.add_argument("--host", default="127.0.0.1")
+    serving.add_argument("--port", type=int, default=8000)
+    serving.add_argument("--rev", help="serve this git revision's champions (dvc.api)")
+    serving.add_argument("--root", type=Path, default=Path("."), help="the project directory")
+    serving.add_argument("--database-url", help="SQLAlchemy URL (default: CO2MIX_DATABASE_URL)")
+    serving.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The page at ``/``: server-rendered HTML, no front-end build. Two forms (GET, so a
+result is a link): mix advice for a context and a strength target, and one row's
+prediction. Input goes through the same validation as the API; errors are shown on the
+page, naming the field, with status 422."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from co2mix.serving.schemas import advise_request, row_model
+from co2mix.serving.service import Service, Unreachable
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
+form{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:.5rem 1rem;
+border:1px solid #ccc;padding:1rem;border-radius:.4rem}
+label{display:flex;flex-direction:column;font-size:.85rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .6rem}
+.error{color:#a00}.result{background:#f4f8f4;padding:.5rem 1rem;border-radius:.4rem}
+"""
+
+
+class Page:
+    def __init__(self, service: Service):
+        self.service = service
+        self.advise_model = advise_request(service.art)
+        self.row_model = row_model(service.art, "Row", service.art.features)
+
+    def render(self, query: dict[str, str]) -> tuple[str, int]:
+        form = query.get("form")
+        result, status = "", 200
+        if form == "advise":
+            result, status = self._advise(query)
+        elif form == "predict":
+            result, status = self._predict(query)
+        body = (
+            "<h1>co2mix</h1><p>Low-CO2 concrete from the pipeline's published champions.</p>"
+            f"<h2>Advise a mix</h2>{self._form('advise', self.advise_model, query)}"
+            f"{result if form == 'advise' else ''}"
+            f"<h2>Predict one batch</h2>{self._form('predict', self.row_model, query)}"
+            f"{result if form == 'predict' else ''}"
+            '<p><a href="/docs">API documentation</a></p>'
+        )
+        html = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>co2mix</title>'
+            f"<style>{STYLE}</style></head><body>{body}</body></html>"
+        )
+        return html, status
+
+    def _form(self, name: str, model: type[BaseModel], query: dict[str, str]) -> str:
+        fields = []
+        for field, info in model.model_fields.items():
+            value = query.get(field) if query.get("form") == name else None
+            if value is None:
+                value = "" if info.is_required() else str(info.default)
+            fields.append(
+                f'<label>{escape(field)}<input name="{escape(field)}" id="{name}-{escape(field)}" '
+                f'value="{escape(value)}"></label>'
+            )
+        return (
+            f'<form method="get" action="/" id="{name}-form">'
+            f'<input type="hidden" name="form" value="{name}">{"".join(fields)}'
+            f'<button type="submit" id="{name}-submit">{name.capitalize()}</button></form>'
+        )
+
+    def _parse(self, model: type[BaseModel], query: dict[str, str]) -> Any:
+        values: dict[str, Any] = {}
+        for field, info in model.model_fields.items():
+            if field not in query or query[field] == "":
+                continue
+            raw = query[field]
+            if info.annotation in (float, int):
+                try:
+                    values[field] = info.annotation(raw)
+                except ValueError:
+                    values[field] = raw  # validation names the field
+            else:
+                values[field] = raw
+        return model.model_validate(values)
+
+    def _advise(self, query: dict[str, str]) -> tuple[str, int]:
+        try:
+            request = self._parse(self.advise_model, query)
+            advice = self.service.advise(request.model_dump())
+        except ValidationError as exc:
+            return _errors(exc), 422
+        except Unreachable as exc:
+            return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', 422
+        mix = "".join(
+            f"<tr><td>{escape(k)}</td><td>{v}</td></tr>" for k, v in advice["mix"].items()
+        )
+        near = advice["nearest_real_mix"]
+        co2, strength = advice["co2_kg_m3"], advice["strength_mpa"]
+        return (
+            f'<div class="result" id="advice"><h3>Advised mix (kg/m3)</h3><table>{mix}</table>'
+            f'<p>CO2 <b id="advice-co2">{co2["prediction"]:.1f}</b> kg CO2e/m3 '
+            f"{_band(co2['interval'])} against {advice['reference_co2_kg_m3']:.1f} for the "
+            f'reference mix: <b id="advice-cut">{advice["co2_cut_pct"]:.1f} %</b> less.</p>'
+            f"<p>Strength {strength['prediction']:.1f} MPa {_band(strength['interval'])} "
+            f"(target {advice['strength_target_mpa']:g}).</p>"
+            f"<p>Nearest real mix: batch {escape(str(near['id']))}, standardized distance "
+            f"{near['distance']:.2f}.</p></div>",
+            200,
+        )
+
+    def _predict(self, query: dict[str, str]) -> tuple[str, int]:
+        try:
+            row = self._parse(self.row_model, query)
+        except ValidationError as exc:
+            return _errors(exc), 422
+        predicted = self.service.predict([row.model_dump()])[0]
+        lines = "".join(
+            f"<tr><td>{escape(t)}</td><td id='predict-{escape(t)}'>{p['prediction']:.2f}</td>"
+            f"<td>{_band(p['interval'])}</td></tr>"
+            for t, p in predicted.items()
+        )
+        return f'<div class="result" id="prediction"><table>{lines}</table></div>', 200
+
+
+def _band(interval: Any) -> str:
+    return "" if interval is None else f"({interval[0]:.1f} to {interval[1]:.1f})"
+
+
+def _errors(exc: ValidationError) -> str:
+    items = "".join(
+        f"<li>{escape('.'.join(str(p) for p in e['loc']))}: {escape(e['msg'])}</li>"
+        for e in exc.errors()
+    )
+    return f'<ul class="error" id="errors">{items}</ul>'

@@ -1,0 +1,141 @@
+"""Request and response bodies. The request models are built from what is served: a row
+has exactly the champions' features, a categorical one accepts only the categories the
+models were trained on (the 422 lists them), and numbers must be finite (and not
+negative where ``serve.non_negative`` says a column is a mass, an energy or a distance).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from co2mix.serving.artifacts import Artifacts
+
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _column_field(art: Artifacts, column: str) -> tuple[Any, Any]:
+    categories = art.categories(column)
+    if categories is not None:
+        return Literal[tuple(categories)], Field(description=f"one of {categories}")
+    low, high = plausible_range(art, column)
+    return float, Field(
+        ge=low,
+        le=high,
+        allow_inf_nan=False,
+        description=f"{column}: a finite number in [{low:g}, {high:g}]",
+    )
+
+
+def plausible_range(art: Artifacts, column: str) -> tuple[float, float]:
+    """Where a request's value may lie: the training range widened by ten times its span
+    on each side (far beyond what any model learnt, short of numbers that overflow its
+    arithmetic), and never below 0 for a column in ``serve.non_negative``."""
+    values = art.train[column].dropna() if column in art.train else None
+    if values is None or values.empty:
+        low, high = -1e6, 1e6
+    else:
+        span = max(float(values.max() - values.min()), 1.0)
+        low, high = float(values.min()) - 10 * span, float(values.max()) + 10 * span
+    if column in art.params.serve.non_negative:
+        low = max(low, 0.0)
+    return round(low, 3), round(high, 3)
+
+
+def row_model(art: Artifacts, name: str, columns: list[str]) -> type[BaseModel]:
+    """A model of one row with ``columns``, every one required."""
+    fields: dict[str, Any] = {column: _column_field(art, column) for column in columns}
+    return create_model(name, __config__=STRICT, **fields)
+
+
+def predict_request(art: Artifacts) -> type[BaseModel]:
+    row = row_model(art, "Row", art.features)
+    return create_model(
+        "PredictRequest",
+        __config__=STRICT,
+        rows=(list[row], Field(min_length=1, description="rows to predict")),  # type: ignore[valid-type]
+    )
+
+
+def similar_request(art: Artifacts) -> type[BaseModel]:
+    serve = art.params.serve
+    fields: dict[str, Any] = {
+        c: _column_field(art, c) for c in [*serve.similar_keys, *serve.similar_numeric]
+    }
+    fields["n"] = (int, Field(default=5, ge=1, le=100, description="rows to return"))
+    return create_model("SimilarRequest", __config__=STRICT, **fields)
+
+
+def advise_request(art: Artifacts) -> type[BaseModel]:
+    """The fixed context (defaults: ``optimize.context``) and the strength target."""
+    opt = art.params.optimize
+    context = opt.context
+    suppliers = tuple(art.categories("cement_supplier") or [context.cement_supplier])
+    return create_model(
+        "AdviseRequest",
+        __config__=STRICT,
+        strength_target_mpa=(
+            float,
+            Field(default=opt.strength_target_mpa, gt=0.0, le=150.0, allow_inf_nan=False),
+        ),
+        ambient_temp_c=(float, Field(default=context.ambient_temp_c, ge=-30.0, le=50.0)),
+        transport_km=(float, Field(default=context.transport_km, ge=0.0, le=500.0)),
+        age_days=(float, Field(default=context.age_days, gt=0.0, le=365.0)),
+        mixing_time_s=(float, Field(default=context.mixing_time_s, gt=0.0, le=600.0)),
+        drum_rpm=(float, Field(default=context.drum_rpm, gt=0.0, le=30.0)),
+        cement_supplier=(Literal[suppliers], Field(default=context.cement_supplier)),  # type: ignore[arg-type]
+    )
+
+
+class TargetPrediction(BaseModel):
+    prediction: float
+    interval: tuple[float, float] | None = Field(
+        description="split-conformal interval at the level in /v1/model (null: none calibrated)"
+    )
+    contributions: dict[str, float] = Field(description="per feature; they sum with constant")
+    constant: float
+
+
+class PredictedRow(BaseModel):
+    predictions: dict[str, TargetPrediction]  # by target
+
+
+class PredictResponse(BaseModel):
+    models: dict[str, str]  # target -> champion
+    rows: list[PredictedRow]
+
+
+class SimilarRow(BaseModel):
+    id: int | str
+    distance: float = Field(description="Euclidean, on the numeric columns scaled by their std")
+    values: dict[str, float | str]
+
+
+class SimilarResponse(BaseModel):
+    matched_on: dict[str, str]
+    rows: list[SimilarRow]
+
+
+class Estimate(BaseModel):
+    prediction: float
+    interval: tuple[float, float] | None
+    model: str
+
+
+class NearestMix(BaseModel):
+    id: int | str
+    distance: float = Field(description="standardized distance to the advised mix")
+    mix: dict[str, float]
+
+
+class AdviseResponse(BaseModel):
+    strength_target_mpa: float
+    surrogate: str = Field(description="the model the search optimized")
+    mix: dict[str, float]  # kg/m3, fine aggregate filling the cubic metre
+    co2_kg_m3: Estimate  # the champions' view of the advised mix
+    strength_mpa: Estimate
+    reference_co2_kg_m3: float = Field(description="the champion's CO2 of the reference mix")
+    co2_cut_pct: float
+    nearest_real_mix: NearestMix
+    seconds: float

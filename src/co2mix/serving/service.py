@@ -1,0 +1,199 @@
+"""What the service computes, without HTTP: predictions with their explanation and
+interval, the most similar training rows, and mix advice for a context and a target.
+
+Everything here reuses the pipeline's own code: the champions' contributions are the
+evaluate stage's explanations (:mod:`co2mix.modeling.explain`), the advice is the
+optimize layer's problem, compiled surrogate and data support.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from co2mix.core.params import OptimizeContext, Params
+from co2mix.modeling.explain import Explainer
+from co2mix.optimize.compiled import compile_transform
+from co2mix.optimize.design import design_mix
+from co2mix.optimize.problem import DataSupport, mix_frame, starting_mixes
+from co2mix.optimize.surrogates import Members
+from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
+from co2mix.serving.artifacts import Artifacts, TargetModel
+
+
+class Unreachable(ValueError):
+    """No supported mix reaches the requested strength."""
+
+    def __init__(self, target: float, highest: float | None):
+        self.target, self.highest = target, highest
+        reach = (
+            f"the highest a supported mix reaches is {highest:.1f} MPa"
+            if highest is not None
+            else "no mix within the limits and the data support was found at all"
+        )
+        super().__init__(
+            f"strength_target_mpa: no mix within optimize.bounds, the mix limits and the "
+            f"data support is predicted to reach {target:g} MPa; {reach}"
+        )
+
+
+class Service:
+    """The served artifacts with what every request reuses, built once at startup."""
+
+    def __init__(self, art: Artifacts):
+        self.art = art
+        params = art.params
+        self.support = (
+            DataSupport.fit(art.train, params) if params.optimize.support.enabled else None
+        )
+        self.starts = starting_mixes(art.train, params)
+        self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
+        self.explainers = {
+            t: (compile_transform(m.pipeline), Explainer(m.pipeline))
+            for t, m in art.champions.items()
+        }
+        serve = params.serve
+        self.similar_rows = art.train.dropna(subset=serve.similar_numeric).reset_index(drop=True)
+        scale = self.similar_rows[serve.similar_numeric].std().to_numpy(dtype=float)
+        self.similar_scale = np.where(scale > 0, scale, 1.0)
+
+    # ------------------------------------------------------------------ predict
+
+    def frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        """Rows as a frame with the training categories (for the pipelines themselves)."""
+        frame = pd.DataFrame(rows)
+        for column in frame.columns:
+            categories = self.art.categories(column)
+            if categories is not None:
+                frame[column] = pd.Categorical(frame[column], categories=categories)
+        return frame
+
+    def _interval(self, model: TargetModel, predicted: np.ndarray) -> list[Any]:
+        band = model.interval
+        if band is None or not np.isfinite(band["half_width"]):
+            return [None] * len(predicted)
+        width = band["half_width"]
+        return [(round(float(p - width), 6), round(float(p + width), 6)) for p in predicted]
+
+    def predict(self, rows: list[dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
+        """Each row's prediction per target, its per-feature contributions (summing with
+        the constant to the prediction) and its conformal interval. Validated rows go
+        through the compiled transform (arrays, no frame): a row costs microseconds."""
+        columns = {f: np.array([row[f] for row in rows]) for f in self.art.features}
+        out: list[dict[str, dict[str, Any]]] = [{} for _ in rows]
+        for target, model in self.art.champions.items():
+            transform, explainer = self.explainers[target]
+            shares, constant = explainer(transform(columns))
+            predicted = shares.sum(axis=1) + constant
+            intervals = self._interval(model, predicted)
+            for i, row in enumerate(out):
+                row[target] = {
+                    "prediction": round(float(predicted[i]), 6),
+                    "interval": intervals[i],
+                    "contributions": {
+                        f: round(float(v), 6)
+                        for f, v in zip(explainer.features, shares[i], strict=True)
+                    },
+                    "constant": round(float(constant[i]), 6),
+                }
+        return out
+
+    # ------------------------------------------------------------------ similar
+
+    def similar(self, query: dict[str, Any], n: int) -> list[dict[str, Any]]:
+        """The ``n`` training rows with the same key values, nearest on the numeric
+        columns (each scaled by its standard deviation), nearest first."""
+        serve, data = self.art.params.serve, self.art.params.data
+        rows = self.similar_rows
+        mask = np.ones(len(rows), dtype=bool)
+        for key in serve.similar_keys:
+            mask &= (rows[key].astype(str) == str(query[key])).to_numpy()
+        candidates = rows[mask]
+        point = np.array([query[c] for c in serve.similar_numeric], dtype=float)
+        values = candidates[serve.similar_numeric].to_numpy(dtype=float)
+        distance = np.sqrt((((values - point) / self.similar_scale) ** 2).sum(axis=1))
+        order = np.argsort(distance, kind="stable")[:n]
+        shown = [*serve.similar_keys, *serve.similar_numeric, *data.targets]
+        return [
+            {
+                "id": _plain(candidates[data.id_column].iloc[i]),
+                "distance": round(float(distance[i]), 6),
+                "values": {c: _plain(candidates[c].iloc[i]) for c in shown},
+            }
+            for i in order
+        ]
+
+    # ------------------------------------------------------------------ advise
+
+    def _params_for(self, request: dict[str, Any]) -> Params:
+        params = self.art.params
+        context = OptimizeContext(**{k: request[k] for k in OptimizeContext.model_fields})
+        optimize = params.optimize.model_copy(
+            update={"context": context, "strength_target_mpa": request["strength_target_mpa"]}
+        )
+        return params.model_copy(update={"optimize": optimize})
+
+    def _estimate(self, target: str, frame: pd.DataFrame) -> dict[str, Any]:
+        model = self.art.champions[target]
+        predicted = model.pipeline.predict(frame[model.features])
+        return {
+            "prediction": round(float(predicted[0]), 3),
+            "interval": self._interval(model, predicted)[0],
+            "model": model.model,
+        }
+
+    def advise(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The lowest-CO2 supported mix for the request's context and strength target."""
+        start = time.perf_counter()
+        params = self._params_for(request)
+        serve = params.serve
+        design = design_mix(
+            params,
+            self.support,
+            self.surrogate,
+            self.starts,
+            serve.advise_seed,
+            serve.advise_seconds,
+        )
+        target = params.optimize.strength_target_mpa
+        if design.mix is None:
+            raise Unreachable(target, design.highest_strength)
+        advised = self.frame(mix_frame(design.mix[None, :], params).to_dict("records"))
+        reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
+        reference = self.frame(mix_frame(reference_x, params).to_dict("records"))
+        co2 = self._estimate(CO2, advised)
+        reference_co2 = self._estimate(CO2, reference)["prediction"]
+        return {
+            "strength_target_mpa": target,
+            "surrogate": params.optimize.surrogate,
+            "mix": {c: round(float(advised[c].iloc[0]), 1) for c in MIX_COLUMNS},
+            "co2_kg_m3": co2,
+            "strength_mpa": self._estimate(STRENGTH, advised),
+            "reference_co2_kg_m3": reference_co2,
+            "co2_cut_pct": round(100.0 * (1.0 - co2["prediction"] / reference_co2), 2),
+            "nearest_real_mix": self._nearest(advised),
+            "seconds": round(time.perf_counter() - start, 3),
+        }
+
+    def _nearest(self, advised: pd.DataFrame) -> dict[str, Any]:
+        if self.support is None:
+            support = DataSupport.fit(self.art.train, self.art.params)
+        else:
+            support = self.support
+        distance, label = support.nearest({c: advised[c].to_numpy() for c in MIX_COLUMNS})
+        row = self.art.train.loc[label[0]]
+        return {
+            "id": _plain(row[self.art.params.data.id_column]),
+            "distance": round(float(distance[0]), 4),
+            "mix": {c: round(float(row[c]), 1) for c in MIX_COLUMNS},
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A numpy or pandas scalar as a JSON-ready Python value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if isinstance(value, int | float | str) else str(value)
