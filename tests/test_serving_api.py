@@ -220,3 +220,22 @@ def test_the_page_advises_and_predicts_and_shows_errors_by_field(client, served)
     query = "&".join(f"{k}={v}" for k, v in row.items())
     predicted = client.get(f"/?form=predict&{query}")
     assert predicted.status_code == 200 and "predict-strength_mpa" in predicted.text
+
+
+def test_cheaper_explanations_give_the_same_predictions(client, served):
+    rows = [training_row(served[1], i) for i in range(3)]
+    exact = client.post("/v1/predict", json={"rows": rows}).json()["rows"]
+    approx = client.post("/v1/predict", json={"rows": rows, "contributions": "approx"}).json()
+    bare = client.post("/v1/predict", json={"rows": rows, "contributions": "none"}).json()
+    for i, row in enumerate(exact):
+        for target, got in row["predictions"].items():
+            cheap = approx["rows"][i]["predictions"][target]
+            assert cheap["prediction"] == pytest.approx(got["prediction"], abs=1e-4)
+            total = cheap["constant"] + sum(cheap["contributions"].values())
+            assert total == pytest.approx(cheap["prediction"], abs=1e-4)
+            none = bare["rows"][i]["predictions"][target]
+            assert none["prediction"] == pytest.approx(got["prediction"], abs=1e-4)
+            assert none["contributions"] is None
+            assert none["interval"] == pytest.approx(got["interval"], abs=1e-4)
+    wrong = client.post("/v1/predict", json={"rows": rows, "contributions": "shap"})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"][-1] == "contributions"

@@ -75,14 +75,20 @@ class Explainer:
         else:
             raise TypeError(f"{type(model).__name__} has no per-feature contributions")
 
-    def __call__(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows x features shares, per-row constant); they sum to the prediction."""
+    def __call__(
+        self, prepared: np.ndarray, approximate: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows x features shares, per-row constant); they sum to the prediction.
+        ``approximate``: for trees, each split's change of the expected value credited to
+        its feature along the row's path (Saabas) instead of exact TreeSHAP: about four
+        times cheaper, also additive, but order-dependent (linear models are exact)."""
         prepared = np.asarray(prepared, dtype=float)
         if self.coef is not None:
             terms = prepared * self.coef
             constant = np.full(len(prepared), self.intercept)
         else:
-            raw = self.booster.predict(xgboost.DMatrix(prepared), pred_contribs=True)
+            matrix = xgboost.DMatrix(prepared, nthread=1)
+            raw = self.booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
             terms, constant = raw[:, :-1], raw[:, -1]
         return terms @ self.sharing, constant
 

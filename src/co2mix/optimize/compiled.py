@@ -143,8 +143,13 @@ def compile_transform(pipeline: Pipeline) -> ArrayModel:
     return transform
 
 
+def compile_final(pipeline: Pipeline) -> Step:
+    """The final model's prediction from the matrix :func:`compile_transform` makes."""
+    return _step(pipeline.steps[-1][1])
+
+
 def compile_pipeline(pipeline: Pipeline) -> ArrayModel:
     """``pipeline.predict`` as a function of arrays (columns by feature name)."""
     transform = compile_transform(pipeline)
-    final = _step(pipeline.steps[-1][1])
+    final = compile_final(pipeline)
     return lambda columns: final(transform(columns))

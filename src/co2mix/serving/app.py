@@ -5,11 +5,12 @@ import math
 import time
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from co2mix.optimize.design import DeadlineExceeded
 from co2mix.serving.log import RequestLog
@@ -59,14 +60,18 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
     keys = art.params.serve.similar_keys
 
     @router.post("/predict", response_model=PredictResponse)
-    def predict(body: PredictRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def predict(body: PredictRequest) -> Response:  # type: ignore[valid-type]
         rows = body.rows  # type: ignore[attr-defined]
         limit = art.params.serve.max_rows
         if len(rows) > limit:
             raise HTTPException(413, f"rows: {len(rows)} rows, at most serve.max_rows = {limit}")
-        predicted = service.predict([row.model_dump() for row in rows])
+        how = body.contributions  # type: ignore[attr-defined]
+        predicted = service.predict([row.model_dump() for row in rows], how)
         models = {t: m.model for t, m in art.champions.items()}
-        return {"models": models, "rows": [{"predictions": p} for p in predicted]}
+        # milliseconds of CPU, so in the event loop (a thread hop costs more); serialized
+        # here, as the response model declares it, without validating it again
+        answer = {"models": models, "rows": [{"predictions": p} for p in predicted]}
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     @router.post("/similar", response_model=SimilarResponse)
     def similar(body: SimilarRequest) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -107,37 +112,58 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
     return router
 
 
-def _logging_middleware(app: FastAPI, log: RequestLog) -> None:
-    @app.middleware("http")
-    async def log_request(request: Request, call_next: Any) -> Response:
+class RequestLogMiddleware:
+    """Every request and its response into the log before the response leaves: the
+    response is held, the row written, and only then sent; a write the database refuses
+    turns it into a 503. Plain ASGI (no per-request task or stream wrapping)."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog):
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        body = await request.body()
-        response = await call_next(request)
-        content = b"".join([chunk async for chunk in response.body_iterator])
-        latency = 1000.0 * (time.perf_counter() - start)
-        endpoint = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        logged = content
-        if request.url.path == LOG_READER and response.status_code == 200:
+        body = bytearray()
+        held: list[Message] = []
+
+        async def receive_logged() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive_logged, hold)
+        status = next(m["status"] for m in held if m["type"] == "http.response.start")
+        content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        query = scope.get("query_string", b"").decode("latin-1")
+        endpoint = scope["path"] + (f"?{query}" if query else "")
+        if scope["path"] == LOG_READER and status == 200:
             # the log's own rows are in the log already: repeating them in every read
             # would make each read's row hold all the earlier ones
-            logged = f'{{"log_rows_returned": {content.count(b"request_body")}}}'.encode()
+            content = f'{{"log_rows_returned": {content.count(b"request_body")}}}'.encode()
         try:
-            await run_in_threadpool(
-                log.write,
-                request.method,
+            self.log.write(
+                scope["method"],
                 endpoint[:200],
-                response.status_code,
-                latency,
+                status,
+                1000.0 * (time.perf_counter() - start),
                 body.decode("utf-8", "replace"),
-                logged.decode("utf-8", "replace"),
+                content.decode("utf-8", "replace"),
             )
         except SQLAlchemyError as exc:
             reason = str(exc.__cause__ or exc).splitlines()[0]
-            return JSONResponse(
+            refusal = JSONResponse(
                 {"detail": f"the request log did not take this request: {reason}"}, 503
             )
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return Response(content, response.status_code, headers, response.media_type)
+            await refusal(scope, receive, send)
+            return
+        for message in held:
+            await send(message)
 
 
 def _json_safe(value: Any) -> Any:
@@ -178,6 +204,6 @@ def create_app(service: Service, log: RequestLog) -> FastAPI:
         html, status = page.render(dict(request.query_params))
         return HTMLResponse(html, status)
 
-    _logging_middleware(app, log)
+    app.add_middleware(RequestLogMiddleware, log=log)
     app.state.log = log
     return app

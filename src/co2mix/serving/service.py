@@ -8,6 +8,7 @@ optimize layer's problem, compiled surrogate and data support.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -16,9 +17,9 @@ import pandas as pd
 
 from co2mix.core.params import OptimizeContext, Params
 from co2mix.modeling.explain import Explainer
-from co2mix.optimize.compiled import compile_transform
-from co2mix.optimize.design import design_mix
-from co2mix.optimize.problem import DataSupport, mix_frame, starting_mixes
+from co2mix.optimize.compiled import compile_final, compile_transform
+from co2mix.optimize.design import DeadlineExceeded, design_mix
+from co2mix.optimize.problem import DataSupport, mix_columns, starting_mixes
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 from co2mix.serving.artifacts import Artifacts, TargetModel
@@ -55,6 +56,8 @@ class Service:
             t: (compile_transform(m.pipeline), Explainer(m.pipeline))
             for t, m in art.champions.items()
         }
+        self._designing = threading.Lock()
+        self.final_steps = {t: compile_final(m.pipeline) for t, m in art.champions.items()}
         serve = params.serve
         self.similar_rows = art.train.dropna(subset=serve.similar_numeric).reset_index(drop=True)
         scale = self.similar_rows[serve.similar_numeric].std().to_numpy(dtype=float)
@@ -78,26 +81,36 @@ class Service:
         width = band["half_width"]
         return [(round(float(p - width), 6), round(float(p + width), 6)) for p in predicted]
 
-    def predict(self, rows: list[dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
+    def predict(
+        self, rows: list[dict[str, Any]], contributions: str = "exact"
+    ) -> list[dict[str, dict[str, Any]]]:
         """Each row's prediction per target, its per-feature contributions (summing with
-        the constant to the prediction) and its conformal interval. Validated rows go
-        through the compiled transform (arrays, no frame): a row costs microseconds."""
+        the constant to the prediction; ``exact``, ``approx`` or ``none``) and its
+        conformal interval. Validated rows go through the compiled transform (arrays,
+        no frame): apart from the tree explanation, a row costs microseconds."""
         columns = {f: np.array([row[f] for row in rows]) for f in self.art.features}
         out: list[dict[str, dict[str, Any]]] = [{} for _ in rows]
         for target, model in self.art.champions.items():
             transform, explainer = self.explainers[target]
-            shares, constant = explainer(transform(columns))
-            predicted = shares.sum(axis=1) + constant
+            prepared = transform(columns)
+            if contributions == "none":
+                predicted = self.final_steps[target](prepared)
+                shares, constant = None, None
+            else:
+                shares, constant = explainer(prepared, approximate=contributions == "approx")
+                predicted = shares.sum(axis=1) + constant
             intervals = self._interval(model, predicted)
             for i, row in enumerate(out):
                 row[target] = {
                     "prediction": round(float(predicted[i]), 6),
                     "interval": intervals[i],
-                    "contributions": {
+                    "contributions": None
+                    if shares is None
+                    else {
                         f: round(float(v), 6)
                         for f, v in zip(explainer.features, shares[i], strict=True)
                     },
-                    "constant": round(float(constant[i]), 6),
+                    "constant": None if constant is None else round(float(constant[i]), 6),
                 }
         return out
 
@@ -136,9 +149,11 @@ class Service:
         )
         return params.model_copy(update={"optimize": optimize})
 
-    def _estimate(self, target: str, frame: pd.DataFrame) -> dict[str, Any]:
+    def _estimate(self, target: str, columns: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The champion's prediction for one mix (compiled: no thread pools in a request)."""
         model = self.art.champions[target]
-        predicted = model.pipeline.predict(frame[model.features])
+        transform, _ = self.explainers[target]
+        predicted = self.final_steps[target](transform(columns))
         return {
             "prediction": round(float(predicted[0]), 3),
             "interval": self._interval(model, predicted)[0],
@@ -150,26 +165,35 @@ class Service:
         start = time.perf_counter()
         params = self._params_for(request)
         serve = params.serve
-        design = design_mix(
-            params,
-            self.support,
-            self.surrogate,
-            self.starts,
-            serve.advise_seed,
-            serve.advise_seconds,
-        )
+        # One search at a time: it is CPU-bound Python, so searches side by side only slow
+        # each other down (16 at once: each 16 times slower, all past the bound). A search
+        # gets the whole bound once it starts; one that cannot start within the bound is
+        # refused as busy (503), so a queue never turns into a pile of late answers.
+        if not self._designing.acquire(timeout=serve.advise_seconds):
+            raise DeadlineExceeded
+        try:
+            design = design_mix(
+                params,
+                self.support,
+                self.surrogate,
+                self.starts,
+                serve.advise_seed,
+                serve.advise_seconds,
+            )
+        finally:
+            self._designing.release()
         target = params.optimize.strength_target_mpa
         if design.mix is None:
             raise Unreachable(target, design.highest_strength)
-        advised = self.frame(mix_frame(design.mix[None, :], params).to_dict("records"))
+        advised = mix_columns(design.mix[None, :], params)
         reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
-        reference = self.frame(mix_frame(reference_x, params).to_dict("records"))
+        reference = mix_columns(reference_x, params)
         co2 = self._estimate(CO2, advised)
         reference_co2 = self._estimate(CO2, reference)["prediction"]
         return {
             "strength_target_mpa": target,
             "surrogate": params.optimize.surrogate,
-            "mix": {c: round(float(advised[c].iloc[0]), 1) for c in MIX_COLUMNS},
+            "mix": {c: round(float(advised[c][0]), 1) for c in MIX_COLUMNS},
             "co2_kg_m3": co2,
             "strength_mpa": self._estimate(STRENGTH, advised),
             "reference_co2_kg_m3": reference_co2,
@@ -178,12 +202,9 @@ class Service:
             "seconds": round(time.perf_counter() - start, 3),
         }
 
-    def _nearest(self, advised: pd.DataFrame) -> dict[str, Any]:
-        if self.support is None:
-            support = DataSupport.fit(self.art.train, self.art.params)
-        else:
-            support = self.support
-        distance, label = support.nearest({c: advised[c].to_numpy() for c in MIX_COLUMNS})
+    def _nearest(self, advised: dict[str, np.ndarray]) -> dict[str, Any]:
+        support = self.support or DataSupport.fit(self.art.train, self.art.params)
+        distance, label = support.nearest(advised)
         row = self.art.train.loc[label[0]]
         return {
             "id": _plain(row[self.art.params.data.id_column]),
