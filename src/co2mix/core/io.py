@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,12 +101,19 @@ class StagedOutputs:
         self._temp_for(target).write_text(text)
 
     def commit(self) -> None:
+        """Rename every temporary into place, with SIGTERM and SIGINT held back until
+        all are renamed: a stop request never leaves half the outputs new."""
         umask = os.umask(0)
         os.umask(umask)
-        for temp, target in self._pending:
-            os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs are shared
-            os.replace(temp, target)
-        self._pending.clear()
+        held = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for temp, target in self._pending:
+                os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs are shared
+                os.replace(temp, target)
+            self._pending.clear()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
     def discard(self) -> None:
         for temp, _ in self._pending:
@@ -118,6 +127,8 @@ def staged_outputs() -> Iterator[StagedOutputs]:
     outputs = StagedOutputs()
     try:
         yield outputs
+        if os.environ.get("CO2MIX_FAILPOINT") == "before_commit":  # the kill tests' pause
+            time.sleep(float(os.environ.get("CO2MIX_FAILPOINT_SECONDS", "60")))
     except BaseException:
         outputs.discard()
         raise

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 
 from co2mix.core.errors import InputError, ParamsError
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """SIGTERM as an exception: the staged outputs' context discards its temporaries on
+    the way out (a plain SIGTERM would end the process with them on disk)."""
+    raise SystemExit(128 + signum)
 
 
 def run_stage(name: str, main: Callable[[], None]) -> None:
@@ -17,6 +24,7 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
     finalizing interpreter with pyarrow's I/O threads still parked was seen to abort
     (``terminate called without an active exception``, status -6 instead of 2) on a busy
     machine."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         main()
     except (ParamsError, InputError) as exc:
