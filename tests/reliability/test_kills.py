@@ -2,9 +2,10 @@
 staged but not yet renamed) leaves every output as it was, its temporaries are gone
 after the stage's next run, and the pipeline is clean afterwards.
 
-"During the final write" is made exact by the stages' own pause point
-(``CO2MIX_FAILPOINT=before_commit``: every output written to its temporary, none renamed
-yet); "while computing" kills half a second after the start, before anything is staged.
+Both moments are made exact by the stages' own pause points (``CO2MIX_FAILPOINT``):
+``before_staging``, the work done in memory and nothing written (what a kill anywhere
+in the computation leaves), and ``before_commit``, every output written to its
+temporary and none renamed yet.
 """
 
 from __future__ import annotations
@@ -68,12 +69,30 @@ def kill_while_writing(project: Path, stage: str, signum: int) -> subprocess.Pop
 
 
 def kill_while_computing(project: Path, stage: str, signum: int) -> subprocess.Popen[bytes]:
-    process = start(project, stage, {})
+    """Killed with its work done in memory and nothing written yet (the pause point
+    ``before_staging``): a kill anywhere during the computation leaves the same state."""
+    process = start(project, stage, {"CO2MIX_FAILPOINT": "before_staging"})
     time.sleep(0.5)
-    assert process.poll() is None, "the stage ended before it could be killed"
+    deadline = time.monotonic() + 120
+    while cpu_seconds(process.pid) < 0.5 or busy(process.pid):
+        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the stage never reached its pause point"
+        time.sleep(0.1)
     assert not temporaries(project)
     process.send_signal(signum)
     return process
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy(pid: int) -> bool:
+    """Still working (not yet asleep at its pause point)."""
+    before = cpu_seconds(pid)
+    time.sleep(0.2)
+    return cpu_seconds(pid) > before
 
 
 @pytest.mark.parametrize("moment", ["computing", "writing"])

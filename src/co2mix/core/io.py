@@ -121,14 +121,22 @@ class StagedOutputs:
         self._pending.clear()
 
 
+def _pause_at(point: str) -> None:
+    """The kill tests' pause points (``CO2MIX_FAILPOINT``): ``before_staging``, the
+    stage's work done and nothing written; ``before_commit``, every output written to its
+    temporary and none renamed. Unset, nothing happens."""
+    if os.environ.get("CO2MIX_FAILPOINT") == point:
+        time.sleep(float(os.environ.get("CO2MIX_FAILPOINT_SECONDS", "60")))
+
+
 @contextmanager
 def staged_outputs() -> Iterator[StagedOutputs]:
     """``with staged_outputs() as out: out.parquet(df, path) ...``: all or nothing."""
     outputs = StagedOutputs()
+    _pause_at("before_staging")
     try:
         yield outputs
-        if os.environ.get("CO2MIX_FAILPOINT") == "before_commit":  # the kill tests' pause
-            time.sleep(float(os.environ.get("CO2MIX_FAILPOINT_SECONDS", "60")))
+        _pause_at("before_commit")
     except BaseException:
         outputs.discard()
         raise
