@@ -9,6 +9,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -44,7 +45,11 @@ def test_predict_is_the_champion_with_its_explanation_and_interval(client, serve
     answer = client.post("/v1/predict", json={"rows": rows})
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    frame = service.frame(rows)
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:  # the pipelines take the training categories
+        categories = service.art.categories(column)
+        if categories is not None:
+            frame[column] = pd.Categorical(frame[column], categories=categories)
     for target, model in service.art.champions.items():
         assert body["models"][target] == model.model
         expected = model.pipeline.predict(frame[model.features])

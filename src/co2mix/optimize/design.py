@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from co2mix.core.params import OptimizerName, Params
+from co2mix.optimize.compiled import Columns
 from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_columns
 from co2mix.optimize.solvers import Recorder, Scorer, run_solver
 
@@ -69,8 +70,15 @@ def highest_strength(
     problem = Problem(params, 0.0, support)
 
     def strength_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        _, violation = problem.score(x, predict)
-        return -predict(mix_columns(x, params))[1], violation
+        predicted: list[np.ndarray] = []
+
+        def keeping_strength(columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+            co2, strength = predict(columns)
+            predicted.append(strength)
+            return co2, strength
+
+        _, violation = problem.score(x, keeping_strength)  # one prediction, not two
+        return -predicted[0], violation
 
     recorder = _search(params, _with_deadline(strength_first, deadline), problem, seed, starts)
     return None if recorder.best_x is None else -recorder.best_value

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from co2mix.core.params import OptimizeContext, Params
 from co2mix.modeling.explain import Explainer
@@ -47,9 +46,10 @@ class Service:
     def __init__(self, art: Artifacts):
         self.art = art
         params = art.params
-        self.support = (
-            DataSupport.fit(art.train, params) if params.optimize.support.enabled else None
-        )
+        # the training mixes' index: the data support (when enabled) and the nearest real
+        # mix of every advice, fitted once
+        self.mixes = DataSupport.fit(art.train, params)
+        self.support = self.mixes if params.optimize.support.enabled else None
         self.starts = starting_mixes(art.train, params)
         self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
         self.explainers = {
@@ -64,15 +64,6 @@ class Service:
         self.similar_scale = np.where(scale > 0, scale, 1.0)
 
     # ------------------------------------------------------------------ predict
-
-    def frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
-        """Rows as a frame with the training categories (for the pipelines themselves)."""
-        frame = pd.DataFrame(rows)
-        for column in frame.columns:
-            categories = self.art.categories(column)
-            if categories is not None:
-                frame[column] = pd.Categorical(frame[column], categories=categories)
-        return frame
 
     def _interval(self, model: TargetModel, predicted: np.ndarray) -> list[Any]:
         band = model.interval
@@ -203,8 +194,7 @@ class Service:
         }
 
     def _nearest(self, advised: dict[str, np.ndarray]) -> dict[str, Any]:
-        support = self.support or DataSupport.fit(self.art.train, self.art.params)
-        distance, label = support.nearest(advised)
+        distance, label = self.mixes.nearest(advised)
         row = self.art.train.loc[label[0]]
         return {
             "id": _plain(row[self.art.params.data.id_column]),
