@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# the plant's pipeline (dvc.yaml) and every dataset profile (profiles/*/dvc.yaml)
 repro: $(STAMP)
-	dvc repro
+	dvc repro --all-pipelines
 
 test: $(STAMP)
 	pytest

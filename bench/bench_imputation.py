@@ -19,6 +19,7 @@ from sklearn.impute import KNNImputer
 
 from co2mix.core.params_file import load_params
 from co2mix.data import clean
+from co2mix.data.split import split_rows
 from co2mix.simulate.dataset import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +70,9 @@ def main(seeds: list[int]) -> None:
         truth = generate(g.model_copy(update={"faults": no_faults}), params.data).reference
         truth = truth.set_index(params.data.id_column)
         cleaned = clean.clean_batch(generate(g, params.data).reference, params.data, params.detect)
-        train, test = clean.split(cleaned.frame, prep, params.data.time_column)
+        train, test = split_rows(
+            cleaned.frame, prep.split, prep.test_fraction, prep.seed, params.data.order_column
+        )
         numeric = [
             c
             for c in params.data.feature_columns(list(train.columns))

@@ -2,13 +2,13 @@
 
 from co2mix.core import paths, records
 from co2mix.core.io import staged_outputs
-from co2mix.core.params_file import load_params
+from co2mix.core.params_file import load_params, plant_params
 from co2mix.core.stage import run_stage
 from co2mix.simulate.dataset import generate, summarize
 
 
 def main() -> None:
-    params = load_params()
+    params = plant_params(load_params(), "generate")
     data = generate(params.generate, params.data)
     metrics = summarize(data)
     with staged_outputs() as out:

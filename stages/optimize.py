@@ -4,7 +4,7 @@ import time
 
 from co2mix.core import paths, records
 from co2mix.core.io import read_parquet, staged_outputs, write_timing
-from co2mix.core.params_file import load_params
+from co2mix.core.params_file import load_params, plant_params
 from co2mix.core.schemas import RefreshMetrics, TruthRecord
 from co2mix.core.stage import run_stage
 from co2mix.modeling.refresh import published_rows
@@ -17,7 +17,7 @@ from co2mix.optimize.surrogates import build_surrogates, check_setup, load_pipel
 def main() -> None:
     start = time.perf_counter()
     truth = records.read(paths.TRUTH, TruthRecord)
-    params = current_plant(load_params(), truth)
+    params = current_plant(plant_params(load_params(), "optimize"), truth)
     check_setup(params)
     start_workers(params.optimize.n_jobs)
     train = read_parquet(paths.TRAIN, stage_hint="prepare")

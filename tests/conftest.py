@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from co2mix.core.params import Generate, Params
+from co2mix.core.params import Params
 from co2mix.core.params_file import parse_params
+from co2mix.core.params_plant import Generate
 from tests.helpers import (
     committed_params,
     copy_project,

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from co2mix.data.clean import clean_batch, impute, prepare, split
+from co2mix.data.clean import clean_batch, impute, prepare
+from co2mix.data.split import split_rows
 from co2mix.simulate.dataset import generate
 
 
@@ -91,7 +92,13 @@ def test_the_imputer_learns_from_training_rows_only():
 def test_time_split_puts_the_latest_rows_in_test(make_all_params, raw):
     params = make_all_params(**{"prepare.split": "time", "prepare.test_fraction": 0.25})
     frame = raw[0]["reference"]
-    train, test = split(frame, params.prepare, "produced_at")
+    train, test = split_rows(
+        frame,
+        params.prepare.split,
+        params.prepare.test_fraction,
+        params.prepare.seed,
+        "produced_at",
+    )
     assert train["produced_at"].max() <= test["produced_at"].min()
     assert len(test) == round(0.25 * len(frame))
 
@@ -99,11 +106,25 @@ def test_time_split_puts_the_latest_rows_in_test(make_all_params, raw):
 def test_random_split_is_seeded(make_all_params, raw):
     params = make_all_params()
     frame = raw[0]["reference"]
-    _a_train, a_test = split(frame, params.prepare, "produced_at")
-    _b_train, b_test = split(frame, params.prepare, "produced_at")
+    _a_train, a_test = split_rows(
+        frame,
+        params.prepare.split,
+        params.prepare.test_fraction,
+        params.prepare.seed,
+        "produced_at",
+    )
+    _b_train, b_test = split_rows(
+        frame,
+        params.prepare.split,
+        params.prepare.test_fraction,
+        params.prepare.seed,
+        "produced_at",
+    )
     pd.testing.assert_frame_equal(a_test, b_test)
     other = make_all_params(**{"prepare.seed": 1}).prepare
-    _c_train, c_test = split(frame, other, "produced_at")
+    _c_train, c_test = split_rows(
+        frame, other.split, other.test_fraction, other.seed, "produced_at"
+    )
     assert set(c_test["batch_id"]) != set(a_test["batch_id"])
 
 
@@ -147,7 +168,13 @@ def test_complete_donor_imputation_is_as_accurate_as_knn_imputer_against_the_tru
     cleaned = clean_batch(
         generate(params.generate, params.data).reference, params.data, params.detect
     )
-    train, test = split(cleaned.frame, params.prepare, "produced_at")
+    train, test = split_rows(
+        cleaned.frame,
+        params.prepare.split,
+        params.prepare.test_fraction,
+        params.prepare.seed,
+        "produced_at",
+    )
     columns = numeric_features(params, train)
     ours, _ = impute(train, test, columns, k=5)
 

@@ -16,6 +16,15 @@ from tests.helpers import ROOT
 
 SRC = ROOT / "src"
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+# a CSV profile's pipeline runs the same scripts from profiles/<name>/: paths start ../../
+CSV_PIPELINE = ROOT / "profiles/diamonds/dvc.yaml"
+CSV_STAGES = {
+    name: {
+        "cmd": stage["cmd"].replace("../../", ""),
+        "deps": [str(d).removeprefix("../../") for d in stage["deps"]],
+    }
+    for name, stage in yaml.safe_load(CSV_PIPELINE.read_text())["stages"].items()
+}
 
 
 def module_file(module: str) -> Path | None:
@@ -71,6 +80,13 @@ def test_stage_deps_cover_every_module_the_script_imports(name):
     assert uncovered(stage) == [], f"dvc.yaml stage {name!r}: add these to its deps"
 
 
+@pytest.mark.parametrize("name", sorted(CSV_STAGES))
+def test_csv_profile_stage_deps_cover_every_module_the_script_imports(name):
+    stage = CSV_STAGES[name]
+    assert stage["cmd"].split()[1] in stage["deps"]
+    assert uncovered(stage) == [], f"{CSV_PIPELINE}: stage {name!r}: add these to its deps"
+
+
 def test_the_closure_sees_through_packages_and_from_imports():
     closure = {str(p) for p in import_closure(ROOT / "stages/optimize.py")}
     assert "src/co2mix/__init__.py" in closure
@@ -85,7 +101,7 @@ def test_the_closure_sees_through_packages_and_from_imports():
 
 
 def test_every_path_of_the_paths_module_is_declared_in_dvc_yaml():
-    text = (ROOT / "dvc.yaml").read_text()
+    text = (ROOT / "dvc.yaml").read_text() + CSV_PIPELINE.read_text()
     declared = [
         value
         for name, value in vars(paths).items()

@@ -9,133 +9,52 @@ sensors the plant has) are checked by that layer when its stage starts.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
-from co2mix.physics.truth import DESIGNED_COLUMNS
-
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Seed = Annotated[int, Field(ge=0)]
-Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
-Scenario = Literal["none", "winter", "supplier", "recipes", "sensor_fault"]
-OptimizerName = Literal["differential_evolution", "dual_annealing", "direct", "random_search"]
-
-
-class Section(BaseModel):
-    """No unknown keys, no silent type coercion ("5" is not an int), immutable."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-def _unique(values: list[str]) -> list[str]:
-    repeated = sorted({v for v in values if values.count(v) > 1})
-    if repeated:
-        raise ValueError(f"columns listed more than once: {repeated}")
-    return values
-
-
-# ------------------------------------------------------------------ generate
-
-
-class Period(Section):
-    rows: Annotated[int, Field(ge=1)]
-    start: Annotated[dt.date, Field(strict=False)]
-    end: Annotated[dt.date, Field(strict=False)]
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Period:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
-        return self
-
-
-class Current(Period):
-    scenario: Scenario
-    magnitude: NonNegative
-
-
-class Faults(Section):
-    """Fault rates; faults go into the sensor columns ``data.sensor_columns`` names."""
-
-    null_rate: Rate
-    spike_rate: Rate
-    duplicate_rate: Rate
-    tampered_start_rate: Rate
-    tampered_hours: Annotated[list[Positive], Field(min_length=2, max_length=2)]
-
-    @field_validator("tampered_hours")
-    @classmethod
-    def _ordered(cls, hours: list[float]) -> list[float]:
-        if hours[0] > hours[1]:
-            raise ValueError(f"expected [shortest, longest], got {list(hours)}")
-        return hours
-
-
-class Noise(Section):
-    co2_sigma: NonNegative
-    strength_sigma: NonNegative
-    dosing_cv: Annotated[float, Field(ge=0.0, le=0.2)]
-
-
-class Supplier(Section):
-    share: Rate
-    strength_factor: Positive
-
-
-class Generate(Section):
-    seed: Seed
-    reference: Period
-    current: Current
-    faults: Faults
-    noise: Noise
-    emission_factors: EmissionFactors
-    strength: StrengthModel
-    suppliers: dict[str, Supplier]
-    process: Process
-
-    @field_validator("suppliers")
-    @classmethod
-    def _shares_sum_to_one(cls, suppliers: dict[str, Supplier]) -> dict[str, Supplier]:
-        if not suppliers:
-            raise ValueError("at least one supplier is needed")
-        total = sum(s.share for s in suppliers.values())
-        if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"supplier shares must sum to 1, they sum to {total:g}")
-        return suppliers
-
-    @model_validator(mode="after")
-    def _current_after_reference(self) -> Generate:
-        if self.current.start < self.reference.end:
-            raise ValueError(
-                f"current.start ({self.current.start}) must not be before "
-                f"reference.end ({self.reference.end}): the current batch is produced after it"
-            )
-        return self
-
+from co2mix.core.params_base import (
+    Rate,
+    Section,
+    Seed,
+    unique,
+)
+from co2mix.core.params_ingest import Ingest
+from co2mix.core.params_plant import Generate, Optimize, Serve
 
 # ------------------------------------------------------------------ data, detect, check, prepare
 
 
 class Data(Section):
-    """The dataset's schema: which columns are ids, time, targets, categories and sensors."""
+    """The dataset's schema: where rows come from (the simulated plant or a CSV file,
+    section ``ingest``), which columns are ids, time, targets, categories and sensors."""
 
+    source: Literal["plant", "csv"]
     id_column: str
-    time_column: str
+    time_column: str | None  # None: rows have no production order but the id's (file order)
     targets: Annotated[list[str], Field(min_length=1)]
     categorical: list[str]
-    sensor_columns: Annotated[list[str], Field(min_length=1)]
+    # categorical columns whose levels have an order (gemological scales...), lowest first
+    ordinal: dict[str, Annotated[list[str], Field(min_length=2)]] = Field(default_factory=dict)
+    sensor_columns: list[str]  # instrument readings the fault detectors scan (may be none)
 
-    _unique_columns = field_validator("targets", "categorical", "sensor_columns")(_unique)
+    _unique_columns = field_validator("targets", "categorical", "sensor_columns")(unique)
+
+    @property
+    def order_column(self) -> str:
+        """The column rows are ordered by: production time, else the id (file order)."""
+        return self.time_column or self.id_column
 
     @model_validator(mode="after")
     def _disjoint(self) -> Data:
-        special = {self.id_column, self.time_column}
+        unordered = sorted(set(self.ordinal) - set(self.categorical))
+        if unordered:
+            raise ValueError(f"ordinal {unordered} must be listed in categorical too")
+        for column, levels in self.ordinal.items():
+            if len(set(levels)) != len(levels):
+                raise ValueError(f"ordinal.{column} repeats a level: {levels}")
+        special = {self.id_column} | ({self.time_column} if self.time_column else set())
         for name in ("targets", "categorical", "sensor_columns"):
             clash = sorted(special & set(getattr(self, name)))
             if clash:
@@ -185,16 +104,25 @@ class Check(Section):
     thresholds: CheckThresholds
     on_fail: Literal["warn", "stop"]
 
-    _unique_features = field_validator("features")(_unique)
+    _unique_features = field_validator("features")(unique)
 
 
 class Prepare(Section):
+    """``split: batches``: the reference batch trains and the current batch tests (a CSV
+    source splits its rows at ingest, so check can compare the two sides first)."""
+
     use: Literal["reference", "current", "both"]
-    split: Literal["random", "time"]
+    split: Literal["random", "time", "batches"]
     test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
     seed: Seed
     knn_k: Annotated[int, Field(ge=1)]
     knn_fit_rows: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _batches_use_both(self) -> Prepare:
+        if self.split == "batches" and self.use != "both":
+            raise ValueError("split: batches trains on one batch and tests on the other: use: both")
+        return self
 
 
 # ------------------------------------------------------------------ train, evaluate
@@ -211,8 +139,10 @@ class Train(Section):
     validation_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
     models: Annotated[list[str], Field(min_length=1)]
     features: dict[str, Annotated[list[str], Field(min_length=1)]]
+    # per target: fit on log(target), predict and report on the original scale
+    target_transform: dict[str, Literal["log"]] = Field(default_factory=dict)
 
-    _unique_models = field_validator("models")(_unique)
+    _unique_models = field_validator("models")(unique)
 
     def model_block(self, model: str) -> Mapping[str, object]:
         """The raw ``train.<model>`` block (empty when absent), for the registry to validate."""
@@ -243,111 +173,14 @@ class Refresh(Section):
     interval_level: Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
-# ------------------------------------------------------------------ optimize
-
-
-class MixLimits(Section):
-    """Engineering limits of a mix. Inverted pairs are allowed here: optimize reports
-    such a setup as infeasible (``feasible: false``) instead of refusing to start."""
-
-    water_binder: Pair
-    scm_share_max: Rate
-    fly_ash_share_max: Rate
-    fine_agg_min_kg: NonNegative
-
-
-class OptimizeContext(Section):
-    """The production context held fixed while the mix varies."""
-
-    ambient_temp_c: Annotated[float, Field(ge=-30.0, le=50.0)]
-    transport_km: NonNegative
-    age_days: Annotated[float, Field(gt=0.0)]
-    mixing_time_s: Positive
-    drum_rpm: Positive
-    cement_supplier: str
-
-
-class Support(Section):
-    """Where the surrogate may be trusted: inside the training mixes' quantile box and
-    near a training mix (standardized distance below a quantile of their own NN distances)."""
-
-    enabled: bool
-    box_quantile: Annotated[float, Field(ge=0.0, lt=0.5)]
-    neighbour_quantile: Annotated[float, Field(gt=0.0, le=1.0)]
-    fit_rows: Annotated[int, Field(ge=0)]
-
-
-class Optimize(Section):
-    surrogate: str
-    optimizer: OptimizerName
-    surrogates: Annotated[list[str], Field(min_length=1)]
-    optimizers: Annotated[list[OptimizerName], Field(min_length=1)]
-    strength_target_mpa: Positive
-    truth_tolerance_mpa: NonNegative
-    safety_margin_rmse: NonNegative
-    remedy_margin_rmse: NonNegative
-    ensemble_penalty_std: NonNegative
-    monotone: dict[str, dict[str, Literal[-1, 0, 1]]]
-    bounds: dict[str, Pair]
-    limits: MixLimits
-    context: OptimizeContext
-    support: Support
-    budget: Annotated[int, Field(ge=100)]
-    popsize: Annotated[int, Field(ge=5)]
-    seeds: Annotated[list[Seed], Field(min_length=1)]
-    truth_budget: Annotated[int, Field(ge=1000)]
-    pareto_targets_mpa: Annotated[list[Positive], Field(min_length=1)]
-    n_jobs: Annotated[int, Field(ge=1)]
-
-    _unique_names = field_validator("surrogates", "optimizers")(_unique)
-
-    @field_validator("seeds")
-    @classmethod
-    def _unique_seeds(cls, seeds: list[int]) -> list[int]:
-        if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must not repeat: {seeds}")
-        return seeds
-
-    @field_validator("bounds")
-    @classmethod
-    def _every_variable(cls, bounds: dict[str, list[float]]) -> dict[str, list[float]]:
-        if list(bounds) != list(DESIGNED_COLUMNS):
-            raise ValueError(f"expected bounds for exactly {list(DESIGNED_COLUMNS)}, in order")
-        return bounds
-
-    @model_validator(mode="after")
-    def _answer_is_benchmarked(self) -> Optimize:
-        if self.surrogate not in self.surrogates:
-            raise ValueError(
-                f"surrogate {self.surrogate!r} must be one of surrogates {self.surrogates}"
-            )
-        if self.optimizer not in self.optimizers:
-            raise ValueError(
-                f"optimizer {self.optimizer!r} must be one of optimizers {self.optimizers}: "
-                "the answer is that optimizer's run"
-            )
-        return self
-
-
-# ------------------------------------------------------------------ serve
-
-
-class Serve(Section):
-    """``co2mix serve``: what a request may ask, and how long advice may take."""
-
-    max_rows: Annotated[int, Field(ge=1)]
-    non_negative: list[str]  # columns a request may not make negative (masses, energies...)
-    similar_keys: list[str]  # /v1/similar: exact match on these columns
-    similar_numeric: Annotated[list[str], Field(min_length=1)]  # then nearest on these
-    advise_seconds: Positive
-    advise_seed: Annotated[int, Field(ge=0)]
-
-
 # ------------------------------------------------------------------ the whole file
 
 
 class Params(Section):
-    generate: Generate
+    """The sections every dataset has; the source's own sections are in the subclasses
+    :class:`PlantParams` (the simulator) and :class:`CsvParams` (a CSV file), which
+    :func:`co2mix.core.params_file.parse_params` picks by ``data.source``."""
+
     data: Data
     detect: Detect
     check: Check
@@ -355,13 +188,11 @@ class Params(Section):
     train: Train
     evaluate: Evaluate
     refresh: Refresh
-    optimize: Optimize
-    serve: Serve
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:
         data = self.data
-        special = {data.id_column, data.time_column, *data.targets}
+        special = {data.id_column, data.order_column, *data.targets}
         clash = sorted(set(self.check.features) & special)
         if clash:
             raise ValueError(f"check.features {clash} are the id, time or target columns")
@@ -374,4 +205,42 @@ class Params(Section):
             clash = sorted(set(features) & special)
             if clash:
                 raise ValueError(f"train.features.{target} {clash} are id, time or targets")
+        unknown = sorted(set(self.train.target_transform) - set(data.targets))
+        if unknown:
+            raise ValueError(f"train.target_transform {unknown} are not in data.targets")
+        return self
+
+
+class PlantParams(Params):
+    """The simulated plant: its generator, the mix optimizer checked against its physics,
+    and the served API."""
+
+    generate: Generate
+    optimize: Optimize
+    serve: Serve
+
+    @model_validator(mode="after")
+    def _plant_source(self) -> PlantParams:
+        if self.data.source != "plant":
+            raise ValueError("data.source must be plant with a generate section")
+        if self.data.time_column is None or self.prepare.split == "batches":
+            raise ValueError(
+                "the plant needs data.time_column and a prepare.split of random or time"
+            )
+        return self
+
+
+class CsvParams(Params):
+    """A CSV file (section ``ingest``): split at ingest, so prepare keeps the batches."""
+
+    ingest: Ingest
+
+    @model_validator(mode="after")
+    def _csv_source(self) -> CsvParams:
+        if self.data.source != "csv":
+            raise ValueError("data.source must be csv with an ingest section")
+        if self.prepare.split != "batches" or self.prepare.use != "both":
+            raise ValueError(
+                "a CSV source splits its rows at ingest: prepare.split: batches, prepare.use: both"
+            )
         return self

@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 
 from co2mix.core import paths
 from co2mix.core.errors import ParamsError
-from co2mix.core.params import Params
+from co2mix.core.params import CsvParams, Params, PlantParams
 
 
 def describe_error(error: ErrorDetails, source: str, prefix: str = "") -> str:
@@ -40,10 +40,24 @@ def parse_params(raw: object, source: str = str(paths.PARAMS)) -> Params:
     if not isinstance(raw, dict):
         what = "an empty file" if raw is None else type(raw).__name__
         raise ParamsError(f"{source}: expected a mapping of sections at the top level, got {what}")
+    data = raw.get("data")
+    origin = data.get("source", "plant") if isinstance(data, dict) else "plant"
+    kinds: dict[str, type[Params]] = {"plant": PlantParams, "csv": CsvParams}
+    kind = kinds.get(origin, Params)
     try:
-        return Params.model_validate(raw)
+        return kind.model_validate(raw)
     except ValidationError as exc:
         raise params_error(exc, source) from None
+
+
+def plant_params(params: Params, stage: str) -> PlantParams:
+    """``params`` as the simulated plant's; a CSV dataset is refused naming ``stage``."""
+    if not isinstance(params, PlantParams):
+        raise ParamsError(
+            f"params.yaml: {stage} needs data.source: plant (the simulator's sections); "
+            f"this dataset's source is {params.data.source}"
+        )
+    return params
 
 
 def load_params(path: str | Path = paths.PARAMS) -> Params:

@@ -44,6 +44,7 @@ OPTIMIZE_RUNS = Path("data/optimize/runs.json")
 # committed metrics and plot data
 METRICS = Path("metrics")
 GENERATE_METRICS = METRICS / "generate.json"
+INGEST_METRICS = METRICS / "ingest.json"  # a CSV source instead of generate
 CHECK_METRICS = METRICS / "check.json"
 PREPARE_METRICS = METRICS / "prepare.json"
 TRAIN_METRICS = METRICS / "train"

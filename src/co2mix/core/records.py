@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from co2mix.core import paths, schemas
+from co2mix.core import paths, schemas, schemas_optimize
 from co2mix.core.errors import InputError
 from co2mix.core.io import StagedOutputs, loads_json, read_json
 
@@ -22,13 +22,14 @@ from co2mix.core.io import StagedOutputs, loads_json, read_json
 SCHEMAS: dict[Path, Any] = {
     paths.TRUTH: schemas.TruthRecord,
     paths.GENERATE_METRICS: schemas.GenerateMetrics,
+    paths.INGEST_METRICS: schemas.IngestMetrics,
     paths.CHECK_METRICS: schemas.CheckMetrics,
     paths.PREPARE_METRICS: schemas.PrepareMetrics,
     paths.EVALUATE_METRICS: schemas.EvaluateMetrics,
     paths.EXPLANATIONS: schemas.Explanations,
     paths.REFRESH_METRICS: schemas.RefreshMetrics,
-    paths.OPTIMIZE_METRICS: schemas.OptimizeMetrics,
-    paths.OPTIMIZE_RUNS: list[schemas.RunRecord],
+    paths.OPTIMIZE_METRICS: schemas_optimize.OptimizeMetrics,
+    paths.OPTIMIZE_RUNS: list[schemas_optimize.RunRecord],
 }  # and every metrics/train/<target>-<model>.json: schemas.TrainMetrics
 
 Record = TypeVar("Record")

@@ -19,7 +19,8 @@ def validate_columns(
     """Refuse params that name columns a data file does not have."""
     data = params.data
     require_columns("data.id_column", [data.id_column], columns, source)
-    require_columns("data.time_column", [data.time_column], columns, source)
+    if data.time_column:
+        require_columns("data.time_column", [data.time_column], columns, source)
     require_columns("data.targets", data.targets, columns, source)
     require_columns("data.categorical", data.categorical, columns, source)
     require_columns("data.sensor_columns", data.sensor_columns, columns, source)

@@ -34,6 +34,7 @@ from co2mix.data.sensor_checks import SensorSpikes, StuckSensors
 # ------------------------------------------------------------------ running the checks
 
 DRIFT, INTEGRITY = "drift", "integrity"
+OUTLIER_MIN_ROWS = 100  # deepchecks' outlier check refuses fewer (NotEnoughSamplesError)
 
 
 @dataclass
@@ -133,7 +134,9 @@ def _integrity_results(
         # report must not depend on it; outlier_rows bounds the cost instead
         dc.OutlierSampleDetection(n_samples=check.outlier_rows, random_state=check.seed, timeout=0),
     ]
-    sensor_checks = [
+    if len(sampled) < OUTLIER_MIN_ROWS:  # its neighbourhoods are 1 % of the rows: too few
+        deepchecks_integrity.pop()
+    sensor_checks = [] if not cols.sensors else [  # no instruments: nothing to stick or spike
         StuckSensors(cols.sensors, det.stuck_min_readings).add_condition_ratio_not_greater_than(
             t.max_stuck_ratio
         ),

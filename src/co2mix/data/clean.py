@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 
 from co2mix.core.errors import InputError
 from co2mix.core.params import Data, Detect, Prepare
 from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, RowSets, TruthRecord
 from co2mix.data import detect, scoring
+from co2mix.data.split import split_rows
 
 
 @dataclass
@@ -53,16 +53,6 @@ def clean_batch(frame: pd.DataFrame, data: Data, det: Detect) -> CleanBatch:
     for column in sensors:
         cleaned[column] = cleaned[column].mask(stuck[column] | spikes[column])
     return CleanBatch(cleaned, dropped, stuck, spikes, nulls_in)
-
-
-def split(frame: pd.DataFrame, prep: Prepare, time_column: str) -> tuple[pd.DataFrame, ...]:
-    """Train/test split: at random (seeded) or the latest ``test_fraction`` as test."""
-    ordered = frame.sort_values(time_column, kind="stable").reset_index(drop=True)
-    if prep.split == "time":
-        cut = len(ordered) - max(1, round(prep.test_fraction * len(ordered)))
-        return ordered.iloc[:cut].copy(), ordered.iloc[cut:].copy()
-    train, test = train_test_split(ordered, test_size=prep.test_fraction, random_state=prep.seed)
-    return train.sort_index(), test.sort_index()
 
 
 def fit_imputer(
@@ -195,8 +185,16 @@ def prepare(
     combined = pd.concat(
         [cleaned[n].frame.assign(**{BATCH: n}) for n in names], ignore_index=True
     )
-    train, test = split(combined, prep, data.time_column)
-    if prep.use == "reference":
+    if prep.split == "batches":  # the source split its rows: reference trains, current tests
+        train = combined[combined[BATCH] == "reference"].reset_index(drop=True)
+        test = combined[combined[BATCH] == "current"].reset_index(drop=True)
+    else:
+        train, test = split_rows(
+            combined, prep.split, prep.test_fraction, prep.seed, data.order_column
+        )
+    if prep.split == "batches":
+        fresh, origin = test.iloc[:0], "none: the current batch is the test set"
+    elif prep.use == "reference":
         fresh, origin = cleaned["current"].frame, "the whole current batch"
     else:
         fresh, origin = test[test[BATCH] == "current"], "the current batch's test rows"

@@ -211,7 +211,7 @@ def evaluate_all(
             categorical=params.data.categorical_in(features),
             sigma=sigmas.get(target),
             id_column=params.data.id_column,
-            time_column=params.data.time_column,
+            time_column=params.data.order_column,
         )
         pipelines = {m: load_model(target, m) for m in params.train.models}
         results[target] = evaluate_target(task, pipelines, test, fresh, params.evaluate)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xgboost
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
 
 from co2mix.core.records import number
 from co2mix.core.schemas import ExplainedRow
+from co2mix.modeling.registry import final_estimator
 
 
 def _origin_of_prepared(prep: ColumnTransformer) -> dict[str, str]:
@@ -25,9 +26,11 @@ def _origin_of_prepared(prep: ColumnTransformer) -> dict[str, str]:
             if hasattr(transformer, "get_feature_names_out")
             else np.asarray(columns)
         )
-        if hasattr(transformer, "categories_"):  # one-hot: "cement_supplier_B" -> its column
+        if hasattr(transformer, "categories_"):  # one-hot "cut_Ideal" or codes "cut": its column
             for name in names:
-                origin[str(name)] = next(c for c in columns if str(name).startswith(f"{c}_"))
+                origin[str(name)] = next(
+                    c for c in columns if str(name) == c or str(name).startswith(f"{c}_")
+                )
         else:
             origin.update({str(n): str(n) for n in names})
     return origin
@@ -39,9 +42,9 @@ def _term_owners(pipeline: Pipeline) -> list[list[str]]:
     origin = _origin_of_prepared(prep)
     names = [str(n) for n in prep.get_feature_names_out()]
     if "poly" in pipeline.named_steps:
-        names = [str(n) for n in pipeline.named_steps["poly"].get_feature_names_out(names)]
-        # "a b" is a product, "a^2" a square: a term belongs to the features in it
-        return [[origin[part.split("^")[0]] for part in name.split(" ")] for name in names]
+        # a product or a square belongs to the features in it (its nonzero powers)
+        powers = pipeline.named_steps["poly"].powers_
+        return [[origin[names[j]] for j in np.flatnonzero(row)] for row in powers]
     return [[origin[name]] for name in names]
 
 
@@ -57,7 +60,9 @@ class Explainer:
     """
 
     def __init__(self, pipeline: Pipeline):
-        model = pipeline.steps[-1][1]
+        model = final_estimator(pipeline)
+        # log target: contributions come out in log units and are turned into the target's
+        self.log_target = isinstance(pipeline.steps[-1][1], TransformedTargetRegressor)
         owners = _term_owners(pipeline)
         self.features = list(dict.fromkeys(f for owner in owners for f in owner))
         column = {f: i for i, f in enumerate(self.features)}
@@ -90,7 +95,25 @@ class Explainer:
             matrix = xgboost.DMatrix(prepared, nthread=1)
             raw = self.booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
             terms, constant = raw[:, :-1], raw[:, -1]
-        return terms @ self.sharing, constant
+        shares = terms @ self.sharing
+        return to_target_scale(shares, constant) if self.log_target else (shares, constant)
+
+
+def to_target_scale(shares: np.ndarray, constant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-scale contributions as contributions in the target's units (dollars).
+
+    The prediction is exp(constant + sum of shares): the baseline exp(constant) and, for
+    each feature, its log share's part of the prediction's distance from the baseline
+    (share / sum x (prediction - baseline)). They add up to the prediction exactly and keep
+    every share's sign, since exp rises: a better clarity adds dollars, a worse one takes
+    them away, in proportion to its effect on the log price.
+    """
+    total = shares.sum(axis=1)
+    baseline = np.exp(constant)
+    change = np.exp(constant + total) - baseline
+    safe = np.where(np.abs(total) > 1e-12, total, 1.0)
+    ratio = np.where(np.abs(total) > 1e-12, change / safe, baseline)
+    return shares * ratio[:, None], baseline
 
 
 def contributions(pipeline: Pipeline, x: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

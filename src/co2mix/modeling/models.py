@@ -19,6 +19,8 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 from pydantic import Field
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import LinearRegression, RidgeCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
@@ -31,7 +33,9 @@ from co2mix.modeling.registry import (
     Options,
     OptionsT,
     entry,
+    final_estimator,
     fit_with_validation,
+    on_target_scale,
     preprocessor,
     register,
 )
@@ -45,7 +49,7 @@ class LinearOptions(Options):
 @register("linear", LinearOptions)
 def linear(spec: FitSpec[LinearOptions], x: pd.DataFrame, y: pd.Series) -> Fitted:
     """Ordinary least squares on the standardized features."""
-    model = LinearRegression(fit_intercept=spec.options.fit_intercept)
+    model = on_target_scale(spec, LinearRegression(fit_intercept=spec.options.fit_intercept))
     pipeline = Pipeline([("prep", preprocessor(spec, scale=True)), ("model", model)])
     return fit_with_validation(spec, pipeline, x, y)
 
@@ -62,15 +66,60 @@ def poly2(spec: FitSpec[Poly2Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
             ("prep", preprocessor(spec, scale=True)),
             ("poly", PolynomialFeatures(degree=2, include_bias=False)),
             ("scale", StandardScaler()),
-            ("model", RidgeCV(alphas=spec.options.alphas)),
+            ("model", on_target_scale(spec, RidgeCV(alphas=spec.options.alphas))),
         ]
     )
     fitted = fit_with_validation(spec, pipeline, x, y)
-    fitted.info["best_params"] = {"alpha": float(pipeline.named_steps["model"].alpha_)}
+    ridge = final_estimator(pipeline)
+    fitted.info["best_params"] = {"alpha": float(ridge.alpha_)}
     return fitted
 
 
 register("xgboost", XGBoostOptions)(tune_xgboost)
+
+
+class GaussianProcessOptions(Options):
+    restarts: Annotated[int, Field(ge=0)] = 3  # extra kernel fits from random starts
+    max_rows: Annotated[int, Field(ge=10)] = 3000  # exact GP: O(rows^3); refuse more
+
+
+@register("gp", GaussianProcessOptions)
+def gaussian_process(
+    spec: FitSpec[GaussianProcessOptions], x: pd.DataFrame, y: pd.Series
+) -> Fitted:
+    """A Gaussian process on scaled inputs: a constant times an anisotropic RBF (one
+    length scale per input column, fitted by maximum likelihood) plus a white-noise term,
+    on the standardized target. The anchor model for small data (BOxCrete's 174 mixes);
+    its ``predict(x, return_std=True)`` gives the predictive standard deviation a mix
+    design can hold a safety margin against."""
+    if len(x) > spec.options.max_rows:
+        raise ParamsError(
+            f"params.yaml: train.gp: {len(x)} training rows is more than max_rows "
+            f"{spec.options.max_rows} (an exact GP costs rows^3): drop gp from train.models "
+            "for this dataset, or raise max_rows"
+        )
+    prep = preprocessor(spec, scale=True)
+    width = prep.fit(x).transform(x.head(1)).shape[1]
+    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.ones(width), (1e-2, 1e3)) + WhiteKernel(
+        0.1, (1e-6, 1.0)
+    )
+    model = GaussianProcessRegressor(
+        kernel,
+        normalize_y=True,
+        n_restarts_optimizer=spec.options.restarts,
+        random_state=spec.seed,
+    )
+    pipeline = Pipeline([("prep", prep), ("model", on_target_scale(spec, model))])
+    fitted = fit_with_validation(spec, pipeline, x, y)
+    kernel = final_estimator(pipeline).kernel_.get_params()
+    scales = np.atleast_1d(kernel["k1__k2__length_scale"])
+    names = pipeline.named_steps["prep"].get_feature_names_out()
+    fitted.info["best_params"] = {
+        "constant": round(float(kernel["k1__k1__constant_value"]), 6),
+        "noise_level": round(float(kernel["k2__noise_level"]), 6),
+    } | {f"length_scale_{n}": round(float(v), 6) for n, v in zip(names, scales, strict=True)}
+    return fitted
+
 
 # ------------------------------------------------------------------ using the catalogue
 

@@ -192,7 +192,7 @@ def refresh_all(
     """Every target of ``data.targets``: decide, and the models to publish."""
     if evaluation is None:
         raise InputError(f"{paths.EVALUATE_METRICS}: not found (run: dvc repro evaluate)")
-    parts = split_fresh(fresh, params.data.time_column, params.refresh.holdout_fraction)
+    parts = split_fresh(fresh, params.data.order_column, params.refresh.holdout_fraction)
     drift = check["drift_detected"] if check else None
     sigmas = truth["noise_sigma"] if truth else {}
     published = Published({}, {}, {})
@@ -222,7 +222,7 @@ def published_rows(
     """The rows each target's published models learnt from: the reference training rows,
     plus the weighted adaptation rows where the refreshed models are published (what a
     model refit downstream, like optimize's monotone remedy, must learn from too)."""
-    adaptation, _ = split_fresh(fresh, params.data.time_column, params.refresh.holdout_fraction)
+    adaptation, _ = split_fresh(fresh, params.data.order_column, params.refresh.holdout_fraction)
     rows = {}
     for target in params.data.targets:
         record = (metrics or {}).get(target)

@@ -11,16 +11,17 @@ object is what the factory receives (``FitSpec[LinearOptions]``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from co2mix.core.errors import ParamsError
 from co2mix.core.params_file import params_error
@@ -47,6 +48,8 @@ class FitSpec(Generic[OptionsT_co]):
     seed: int
     validation_fraction: float
     options: OptionsT_co
+    ordinal: Mapping[str, list[str]] = field(default_factory=dict)  # categorical with an order
+    target_transform: str | None = None  # "log": fit on log(y), predict on y's scale
 
 
 @dataclass
@@ -94,17 +97,45 @@ def entry(name: str) -> Entry[Any]:
     return REGISTRY[name]
 
 
-def preprocessor(spec: FitSpec[Options], scale: bool, drop_first: bool = True) -> ColumnTransformer:
-    """One-hot categorical features (dropping one level for linear models); scale numbers."""
+def preprocessor(
+    spec: FitSpec[Options], scale: bool, drop_first: bool = True, ordinal_codes: bool = False
+) -> ColumnTransformer:
+    """One-hot categorical features (dropping one level for linear models); scale numbers.
+
+    Ordinal features (``data.ordinal``) are one-hot over their declared levels, or with
+    ``ordinal_codes`` (trees) one column of codes in their order, which a split can cut
+    between "VS1 and better" and the rest. A value outside the declared levels is refused
+    at predict time (scikit-learn's "unknown categories" error), never guessed.
+    """
     numeric = [c for c in spec.features if c not in spec.categorical]
-    categorical = [c for c in spec.features if c in spec.categorical]
+    nominal = [c for c in spec.features if c in spec.categorical and c not in spec.ordinal]
+    ordered = [c for c in spec.features if c in spec.ordinal]
+    levels = [list(spec.ordinal[c]) for c in ordered]
     encoder = OneHotEncoder(
         drop="first" if drop_first else None, handle_unknown="ignore", sparse_output=False
     )
+    ordinal_encoder: OneHotEncoder | OrdinalEncoder = (
+        OrdinalEncoder(categories=levels, dtype=float)
+        if ordinal_codes
+        else OneHotEncoder(
+            categories=levels, drop="first" if drop_first else None, sparse_output=False
+        )
+    )
     return ColumnTransformer(
         [("numeric", StandardScaler() if scale else "passthrough", numeric)]
-        + ([("categorical", encoder, categorical)] if categorical else []),
+        + ([("categorical", encoder, nominal)] if nominal else [])
+        + ([("ordinal", ordinal_encoder, ordered)] if ordered else []),
         verbose_feature_names_out=False,
+    )
+
+
+def on_target_scale(spec: FitSpec[Options], model: Any) -> Any:
+    """``model`` fitted on the transformed target (``target_transform: log``), predicting on
+    the original scale: errors, champions and explanations are in the target's own units."""
+    if spec.target_transform != "log":
+        return model
+    return TransformedTargetRegressor(
+        regressor=model, func=np.log, inverse_func=np.exp, check_inverse=False
     )
 
 
@@ -126,3 +157,9 @@ def fit_with_validation(
     score = root_mean_squared_error(y_val, pipeline.predict(x_val))
     pipeline.fit(x, y)
     return Fitted(pipeline, {"validation_rmse": round(float(score), 6)})
+
+
+def final_estimator(pipeline: Pipeline) -> Any:
+    """The pipeline's fitted model, inside its target transform if it has one."""
+    model = pipeline.steps[-1][1]
+    return model.regressor_ if isinstance(model, TransformedTargetRegressor) else model

@@ -23,7 +23,15 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from xgboost import XGBRegressor
 
-from co2mix.modeling.registry import FitSpec, Fitted, Options, preprocessor, validation_split
+from co2mix.core.schemas import FitInfo
+from co2mix.modeling.registry import (
+    FitSpec,
+    Fitted,
+    Options,
+    on_target_scale,
+    preprocessor,
+    validation_split,
+)
 
 
 class XGBoostOptions(Options):
@@ -67,8 +75,10 @@ def _space(trial: optuna.Trial) -> dict[str, Any]:
 def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -> Fitted:
     """XGBoost (hist) tuned by Optuna's seeded TPE sampler, early stopping on validation."""
     options = spec.options
-    prep = preprocessor(spec, scale=False, drop_first=False)
-    x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
+    prep = preprocessor(spec, scale=False, drop_first=False, ordinal_codes=True)
+    # the search scores on the scale the trees are fitted on (log price: relative errors)
+    searched = np.log(y) if spec.target_transform == "log" else y
+    x_fit, x_val, y_fit, y_val = validation_split(spec, x, searched)
     fit_matrix = prep.fit_transform(x_fit)
     val_matrix = prep.transform(x_val)
 
@@ -85,45 +95,61 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
         )
         model.fit(fit_matrix, y_fit, eval_set=[(val_matrix, y_val)], verbose=False)
         trial.set_user_attr("n_estimators", int(model.best_iteration) + 1)
+        if spec.target_transform == "log":  # reported on the target's own scale
+            predicted = np.exp(model.predict(val_matrix))
+            rmse = float(np.sqrt(np.mean((predicted - np.exp(y_val)) ** 2)))
+            trial.set_user_attr("validation_rmse", rmse)
         return float(model.best_score)
 
+    study = _study(options, spec.seed)
+    study.optimize(
+        objective, n_trials=options.n_trials, timeout=options.timeout_s, show_progress_bar=True
+    )
+    n_estimators = study.best_trial.user_attrs["n_estimators"]
+    final = Pipeline(
+        [
+            ("prep", clone(prep)),
+            (
+                "model",
+                on_target_scale(
+                    spec,
+                    _regressor(
+                        study.best_trial.params, options, spec.seed, n_estimators=n_estimators
+                    ),
+                ),
+            ),
+        ]
+    )
+    final.fit(x, y)
+    return Fitted(final, _search_info(study, options, n_estimators))
+
+
+def _study(options: XGBoostOptions, seed: int) -> optuna.Study:
+    """A seeded TPE study, with the median pruner when ``pruning`` is on."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pruner = (
         optuna.pruners.MedianPruner(PRUNE_AFTER_TRIALS, PRUNE_AFTER_ROUNDS)
         if options.pruning
         else optuna.pruners.NopPruner()
     )
-    study = optuna.create_study(
-        direction="minimize", sampler=optuna.samplers.TPESampler(seed=spec.seed), pruner=pruner
+    return optuna.create_study(
+        direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner
     )
-    study.optimize(
-        objective,
-        n_trials=options.n_trials,
-        timeout=options.timeout_s,
-        show_progress_bar=True,
-    )
+
+
+def _search_info(study: optuna.Study, options: XGBoostOptions, n_estimators: int) -> FitInfo:
+    """The search's result; the validation RMSE on the target's own scale."""
     best = study.best_trial
     assert best.value is not None  # a completed trial has a value
-    n_estimators = best.user_attrs["n_estimators"]
-    final = Pipeline(
-        [
-            ("prep", clone(prep)),
-            ("model", _regressor(best.params, options, spec.seed, n_estimators=n_estimators)),
-        ]
-    )
-    final.fit(x, y)
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return Fitted(
-        final,
-        {
-            "validation_rmse": round(float(best.value), 6),
-            "best_params": {k: _plain(v) for k, v in best.params.items()}
-            | {"n_estimators": n_estimators},
-            "trials": len(completed),
-            "trials_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
-            "trials_requested": options.n_trials,
-        },
-    )
+    return {
+        "validation_rmse": round(float(best.user_attrs.get("validation_rmse", best.value)), 6),
+        "best_params": {k: _plain(v) for k, v in best.params.items()}
+        | {"n_estimators": n_estimators},
+        "trials": len(completed),
+        "trials_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
+        "trials_requested": options.n_trials,
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -10,13 +10,14 @@ from sklearn.pipeline import Pipeline
 from co2mix.core import paths
 from co2mix.core.errors import InputError
 from co2mix.core.io import StagedOutputs
+from co2mix.modeling.registry import final_estimator
 
 
 def save_model(out: StagedOutputs, pipeline: Pipeline, target: str, model: str) -> None:
     """Stage the pipeline (joblib) and, for XGBoost, its native version-portable JSON."""
     path = paths.model_file(target, model)
     save_pipeline(out, pipeline, path)
-    booster = getattr(pipeline.named_steps["model"], "get_booster", None)
+    booster = getattr(final_estimator(pipeline), "get_booster", None)
     if booster is not None:
         booster().save_model(out.path_for(path.with_suffix(".json"), suffix=".json"))
 

@@ -37,6 +37,8 @@ def fit_spec(params: Params, target: str, model: str) -> FitSpec[Options]:
         seed=params.train.seed,
         validation_fraction=params.train.validation_fraction,
         options=model_options(params.train, model),
+        ordinal={c: params.data.ordinal[c] for c in features if c in params.data.ordinal},
+        target_transform=params.train.target_transform.get(target),
     )
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from co2mix.core.params import OptimizerName, Params
-from co2mix.core.schemas import (
+from co2mix.core.params import PlantParams
+from co2mix.core.params_plant import OptimizerName
+from co2mix.core.schemas_optimize import (
     OptimizeMetrics,
     Optimum,
     ReferenceMix,
@@ -51,7 +52,7 @@ class Outcome:
 
 
 class Benchmark:
-    def __init__(self, params: Params, surrogates: dict[str, Surrogate], train: pd.DataFrame):
+    def __init__(self, params: PlantParams, surrogates: dict[str, Surrogate], train: pd.DataFrame):
         self.params = params
         self.opt = params.optimize
         self.surrogates = surrogates
@@ -309,6 +310,8 @@ class Benchmark:
         return Outcome(metrics, empty, pd.DataFrame(columns=["strength_target_mpa"]), {})
 
 
-def run_benchmark(params: Params, surrogates: dict[str, Surrogate], train: pd.DataFrame) -> Outcome:
+def run_benchmark(
+    params: PlantParams, surrogates: dict[str, Surrogate], train: pd.DataFrame
+) -> Outcome:
     """The whole optimize stage's computation."""
     return Benchmark(params, surrogates, train).run()

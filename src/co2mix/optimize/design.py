@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from co2mix.core.params import OptimizerName, Params
+from co2mix.core.params import PlantParams
+from co2mix.core.params_plant import OptimizerName
 from co2mix.optimize.compiled import Columns
 from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_columns
 from co2mix.optimize.solvers import Recorder, Scorer, run_solver
@@ -48,7 +49,7 @@ def _with_deadline(score: Scorer, deadline: float) -> Scorer:
 
 
 def _search(
-    params: Params, score: Scorer, problem: Problem, seed: int, starts: np.ndarray
+    params: PlantParams, score: Scorer, problem: Problem, seed: int, starts: np.ndarray
 ) -> Recorder:
     opt = params.optimize
     recorder, _ = run_solver(
@@ -58,7 +59,7 @@ def _search(
 
 
 def highest_strength(
-    params: Params,
+    params: PlantParams,
     support: DataSupport | None,
     predict: Predictor,
     starts: np.ndarray,
@@ -85,7 +86,7 @@ def highest_strength(
 
 
 def design_mix(
-    params: Params,
+    params: PlantParams,
     support: DataSupport | None,
     predict: Predictor,
     starts: np.ndarray,

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from co2mix.core.params import OptimizerName, Params
+from co2mix.core.params import PlantParams
+from co2mix.core.params_plant import OptimizerName
 from co2mix.optimize.problem import DataSupport, Predictor, Problem
 from co2mix.optimize.solvers import Recorder, run_solver
 
@@ -48,7 +49,7 @@ class Setting:
     """What every run of one benchmark shares: the params, the data support, the training
     mixes the searches start from, and the predictor of each surrogate by name."""
 
-    params: Params
+    params: PlantParams
     support: DataSupport | None
     starts: np.ndarray
     predictors: Mapping[str, Predictor]

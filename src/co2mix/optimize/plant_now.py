@@ -10,12 +10,13 @@ Without a drift (or without truth.json, a real dataset) the params are unchanged
 
 from __future__ import annotations
 
-from co2mix.core.params import Params
-from co2mix.core.schemas import PlantNow, TruthRecord
+from co2mix.core.params import PlantParams
+from co2mix.core.schemas import TruthRecord
+from co2mix.core.schemas_optimize import PlantNow
 from co2mix.simulate.plant import supplier_factors
 
 
-def current_plant(params: Params, truth: TruthRecord | None) -> Params:
+def current_plant(params: PlantParams, truth: TruthRecord | None) -> PlantParams:
     """``params`` with the current batch's drift applied to the optimizer's context (its
     ambient temperature) and to the suppliers' strength factors."""
     drift = truth["current"]["drift"] if truth else None
@@ -38,7 +39,7 @@ def current_plant(params: Params, truth: TruthRecord | None) -> Params:
     )
 
 
-def describe(params: Params, truth: TruthRecord | None) -> PlantNow:
+def describe(params: PlantParams, truth: TruthRecord | None) -> PlantNow:
     """What the metrics say about the plant designed for."""
     drift = truth["current"]["drift"] if truth else None
     context = params.optimize.context

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from co2mix.core.params import Params
+from co2mix.core.params import PlantParams
 from co2mix.optimize.compiled import Columns
 from co2mix.physics import truth
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH
@@ -26,7 +26,7 @@ from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, S
 Predictor = Callable[[Columns], tuple[np.ndarray, np.ndarray]]
 
 
-def mix_columns(x: np.ndarray, params: Params) -> dict[str, np.ndarray]:
+def mix_columns(x: np.ndarray, params: PlantParams) -> dict[str, np.ndarray]:
     """Candidates (n x 6 masses) with every feature the models and truth need, as arrays:
     the physics' :func:`~co2mix.physics.truth.mix_columns` under the fixed context, plus
     the cement supplier the strength models take as a category."""
@@ -45,7 +45,7 @@ def mix_columns(x: np.ndarray, params: Params) -> dict[str, np.ndarray]:
     return columns
 
 
-def starting_mixes(train: pd.DataFrame, params: Params) -> np.ndarray:
+def starting_mixes(train: pd.DataFrame, params: PlantParams) -> np.ndarray:
     """Training mixes inside ``optimize.bounds``: where population-based searches begin."""
     mixes = train[list(DESIGNED_COLUMNS)].dropna().to_numpy(dtype=float)
     bounds = params.optimize.bounds
@@ -54,7 +54,7 @@ def starting_mixes(train: pd.DataFrame, params: Params) -> np.ndarray:
     return inside
 
 
-def mix_frame(x: np.ndarray, params: Params) -> pd.DataFrame:
+def mix_frame(x: np.ndarray, params: PlantParams) -> pd.DataFrame:
     """:func:`mix_columns` as a frame: for truth checks and reports, not the hot path."""
     return pd.DataFrame(mix_columns(x, params))
 
@@ -79,7 +79,7 @@ class DataSupport:
     labels: np.ndarray  # the training rows' index labels, in the index's order
 
     @classmethod
-    def fit(cls, train: pd.DataFrame, params: Params) -> DataSupport:
+    def fit(cls, train: pd.DataFrame, params: PlantParams) -> DataSupport:
         support = params.optimize.support
         columns = MIX_COLUMNS
         mixes = train[list(columns)].dropna()
@@ -122,7 +122,7 @@ class DataSupport:
 class Problem:
     """Minimise CO2 subject to strength, mix limits and (optionally) data support."""
 
-    params: Params
+    params: PlantParams
     strength_required_mpa: float
     support: DataSupport | None
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from co2mix.core.records import number
-from co2mix.core.schemas import RunRecord, RunSummary, TruthCheck
+from co2mix.core.schemas_optimize import RunRecord, RunSummary, TruthCheck
 from co2mix.optimize.solvers import Recorder
 
 CHECKPOINTS = 30  # points of the convergence curve

@@ -19,7 +19,7 @@ from sklearn.metrics import root_mean_squared_error
 from sklearn.pipeline import Pipeline
 
 from co2mix.core.errors import ParamsError
-from co2mix.core.params import Params
+from co2mix.core.params import PlantParams
 from co2mix.modeling.models import options_of
 from co2mix.modeling.refresh import WEIGHT
 from co2mix.modeling.search import XGBoostOptions
@@ -38,7 +38,7 @@ class Surrogate:
     strength_rmse: float  # on the test rows: the unit of the safety margin
 
 
-def check_setup(params: Params) -> None:
+def check_setup(params: PlantParams) -> None:
     """The optimize stage's rules across sections, checked when it starts (not when params
     load: ``dvc exp run -S train.models=[linear]`` must still train the other stages)."""
     opt, models = params.optimize, params.train.models
@@ -72,7 +72,7 @@ def check_setup(params: Params) -> None:
             )
 
 
-def load_pipelines(params: Params) -> dict[str, dict[str, Pipeline]]:
+def load_pipelines(params: PlantParams) -> dict[str, dict[str, Pipeline]]:
     """Every published pipeline of both targets, by target then model name."""
     return load_models([CO2, STRENGTH], params.train.models)
 
@@ -155,7 +155,7 @@ class CompiledMembers:
 
 
 def surrogate_members(
-    params: Params,
+    params: PlantParams,
     pipelines: dict[str, dict[str, Pipeline]],
     rows: Mapping[str, pd.DataFrame],
 ) -> dict[str, Members]:
@@ -189,7 +189,7 @@ def surrogate_members(
 
 
 def build_surrogates(
-    params: Params,
+    params: PlantParams,
     pipelines: dict[str, dict[str, Pipeline]],
     rows: Mapping[str, pd.DataFrame],
     test: pd.DataFrame,

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from co2mix.core import paths, records
 from co2mix.core.errors import InputError, ReportError
-from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, OptimizeMetrics, RefreshMetrics
+from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, RefreshMetrics
+from co2mix.core.schemas_optimize import OptimizeMetrics
 from co2mix.reporting.charts import plots_section
 from co2mix.reporting.sections import (
     champions_section,

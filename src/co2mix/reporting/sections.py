@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from co2mix.core import paths
-from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, OptimizeMetrics, RefreshMetrics
+from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, RefreshMetrics
+from co2mix.core.schemas_optimize import OptimizeMetrics
 from co2mix.reporting.markdown import MISSING, delta, fmt, table
 
 # Metrics shown whether or not they changed; every other change is listed too, folded.

@@ -25,8 +25,8 @@ from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
 from co2mix.core.errors import InputError
-from co2mix.core.params import Params
-from co2mix.core.params_file import parse_params
+from co2mix.core.params import PlantParams
+from co2mix.core.params_file import parse_params, plant_params
 from co2mix.core.records import check
 from co2mix.core.schemas import ConformalInterval, EvaluateMetrics, RefreshMetrics
 
@@ -52,7 +52,7 @@ class TargetModel:
 
 @dataclass(frozen=True)
 class Artifacts:
-    params: Params
+    params: PlantParams
     rev: str | None
     champions: dict[str, TargetModel]  # by target
     surrogate: dict[str, Pipeline]  # optimize.surrogate's published model, by target
@@ -136,7 +136,9 @@ def _json(read: Reader, path: Path, schema: Any) -> Any:
 def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
     """Everything the service needs; :class:`ArtifactsMissing` names the first absent file."""
     read = local_reader(root) if rev is None else revision_reader(root, rev)
-    params = parse_params(yaml.safe_load(_need(read, paths.PARAMS, "params")))
+    params = plant_params(
+        parse_params(yaml.safe_load(_need(read, paths.PARAMS, "params"))), "serve"
+    )
     refreshed: RefreshMetrics = _json(read, paths.REFRESH_METRICS, RefreshMetrics)
     evaluation: EvaluateMetrics = _json(read, paths.EVALUATE_METRICS, EvaluateMetrics)
     champions = {}

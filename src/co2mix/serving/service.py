@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from co2mix.core.params import OptimizeContext, Params
+from co2mix.core.params import PlantParams
+from co2mix.core.params_plant import OptimizeContext
 from co2mix.modeling.explain import Explainer
 from co2mix.optimize.compiled import compile_final, compile_transform
 from co2mix.optimize.design import DeadlineExceeded, design_mix
@@ -132,7 +133,7 @@ class Service:
 
     # ------------------------------------------------------------------ advise
 
-    def _params_for(self, request: dict[str, Any]) -> Params:
+    def _params_for(self, request: dict[str, Any]) -> PlantParams:
         params = self.art.params
         context = OptimizeContext(**{k: request[k] for k in OptimizeContext.model_fields})
         optimize = params.optimize.model_copy(

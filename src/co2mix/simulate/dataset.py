@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from co2mix.core.params import Data, Generate
+from co2mix.core.params import Data
+from co2mix.core.params_plant import Generate
 from co2mix.core.schemas import BatchSummary, FaultRecord, GenerateMetrics, TruthRecord
 from co2mix.physics.truth import CO2, STRENGTH, TARGETS
 from co2mix.simulate.faults import fault_counts, inject_faults
@@ -54,7 +55,7 @@ def generate(params: Generate, data: Data) -> Generated:
     if cur.scenario == "sensor_fault":
         scenario_rng = _stream(params.seed, _SCENARIO)
         current, stuck = stick_sensor(current, scenario_rng, cur.magnitude, data.id_column)
-    keys = (data.id_column, data.time_column)
+    keys = (data.id_column, data.order_column)
     drift = drift_record(cur.scenario, cur.magnitude, drivers, (baseline, current), stuck, keys)
 
     reference, reference_faults = inject_faults(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from co2mix.core.params import Data, Faults
+from co2mix.core.params import Data
+from co2mix.core.params_plant import Faults
 from co2mix.core.schemas import FaultCells, FaultCounts, FaultRecord, TamperedRun
 
 SPIKE_SD = (8.0, 15.0)
@@ -92,7 +93,7 @@ def inject_faults(
         if column in columns:
             taken[np.isin(ids, batch_ids), columns.index(column)] = True
 
-    keys = (data.id_column, data.time_column)
+    keys = (data.id_column, data.order_column)
     tampered = _tampered_runs(frame, keys, columns, faults, rng, taken)
 
     spikes = (rng.random((n, k)) < faults.spike_rate) & ~taken

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from co2mix.core.errors import ParamsError
-from co2mix.core.params import Data, Generate
+from co2mix.core.params import Data
+from co2mix.core.params_plant import Generate
 from co2mix.physics import truth
 from co2mix.simulate import weather
 from co2mix.simulate.recipes import recipe_table, recipe_weights, sample_mixes

@@ -1,0 +1,27 @@
+"""What every params section is built from: strict immutable models and shared value types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Seed = Annotated[int, Field(ge=0)]
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class Section(BaseModel):
+    """No unknown keys, no silent type coercion ("5" is not an int), immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def unique(values: list[str]) -> list[str]:
+    """A field validator: no name listed twice."""
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"columns listed more than once: {repeated}")
+    return values

@@ -1,0 +1,197 @@
+"""The simulated plant's own params sections: its generator (``generate``), the mix
+optimizer checked against its physics (``optimize``) and the served API (``serve``).
+:class:`co2mix.core.params.PlantParams` puts them beside the sections every dataset has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from co2mix.core.params_base import NonNegative, Pair, Positive, Rate, Section, Seed, unique
+from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
+from co2mix.physics.truth import DESIGNED_COLUMNS
+
+Scenario = Literal["none", "winter", "supplier", "recipes", "sensor_fault"]
+OptimizerName = Literal["differential_evolution", "dual_annealing", "direct", "random_search"]
+
+
+# ------------------------------------------------------------------ generate
+
+
+class Period(Section):
+    rows: Annotated[int, Field(ge=1)]
+    start: Annotated[dt.date, Field(strict=False)]
+    end: Annotated[dt.date, Field(strict=False)]
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Period:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class Current(Period):
+    scenario: Scenario
+    magnitude: NonNegative
+
+
+class Faults(Section):
+    """Fault rates; faults go into the sensor columns ``data.sensor_columns`` names."""
+
+    null_rate: Rate
+    spike_rate: Rate
+    duplicate_rate: Rate
+    tampered_start_rate: Rate
+    tampered_hours: Annotated[list[Positive], Field(min_length=2, max_length=2)]
+
+    @field_validator("tampered_hours")
+    @classmethod
+    def _ordered(cls, hours: list[float]) -> list[float]:
+        if hours[0] > hours[1]:
+            raise ValueError(f"expected [shortest, longest], got {list(hours)}")
+        return hours
+
+
+class Noise(Section):
+    co2_sigma: NonNegative
+    strength_sigma: NonNegative
+    dosing_cv: Annotated[float, Field(ge=0.0, le=0.2)]
+
+
+class Supplier(Section):
+    share: Rate
+    strength_factor: Positive
+
+
+class Generate(Section):
+    seed: Seed
+    reference: Period
+    current: Current
+    faults: Faults
+    noise: Noise
+    emission_factors: EmissionFactors
+    strength: StrengthModel
+    suppliers: dict[str, Supplier]
+    process: Process
+
+    @field_validator("suppliers")
+    @classmethod
+    def _shares_sum_to_one(cls, suppliers: dict[str, Supplier]) -> dict[str, Supplier]:
+        if not suppliers:
+            raise ValueError("at least one supplier is needed")
+        total = sum(s.share for s in suppliers.values())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"supplier shares must sum to 1, they sum to {total:g}")
+        return suppliers
+
+    @model_validator(mode="after")
+    def _current_after_reference(self) -> Generate:
+        if self.current.start < self.reference.end:
+            raise ValueError(
+                f"current.start ({self.current.start}) must not be before "
+                f"reference.end ({self.reference.end}): the current batch is produced after it"
+            )
+        return self
+
+
+# ------------------------------------------------------------------ optimize
+
+
+class MixLimits(Section):
+    """Engineering limits of a mix. Inverted pairs are allowed here: optimize reports
+    such a setup as infeasible (``feasible: false``) instead of refusing to start."""
+
+    water_binder: Pair
+    scm_share_max: Rate
+    fly_ash_share_max: Rate
+    fine_agg_min_kg: NonNegative
+
+
+class OptimizeContext(Section):
+    """The production context held fixed while the mix varies."""
+
+    ambient_temp_c: Annotated[float, Field(ge=-30.0, le=50.0)]
+    transport_km: NonNegative
+    age_days: Annotated[float, Field(gt=0.0)]
+    mixing_time_s: Positive
+    drum_rpm: Positive
+    cement_supplier: str
+
+
+class Support(Section):
+    """Where the surrogate may be trusted: inside the training mixes' quantile box and
+    near a training mix (standardized distance below a quantile of their own NN distances)."""
+
+    enabled: bool
+    box_quantile: Annotated[float, Field(ge=0.0, lt=0.5)]
+    neighbour_quantile: Annotated[float, Field(gt=0.0, le=1.0)]
+    fit_rows: Annotated[int, Field(ge=0)]
+
+
+class Optimize(Section):
+    surrogate: str
+    optimizer: OptimizerName
+    surrogates: Annotated[list[str], Field(min_length=1)]
+    optimizers: Annotated[list[OptimizerName], Field(min_length=1)]
+    strength_target_mpa: Positive
+    truth_tolerance_mpa: NonNegative
+    safety_margin_rmse: NonNegative
+    remedy_margin_rmse: NonNegative
+    ensemble_penalty_std: NonNegative
+    monotone: dict[str, dict[str, Literal[-1, 0, 1]]]
+    bounds: dict[str, Pair]
+    limits: MixLimits
+    context: OptimizeContext
+    support: Support
+    budget: Annotated[int, Field(ge=100)]
+    popsize: Annotated[int, Field(ge=5)]
+    seeds: Annotated[list[Seed], Field(min_length=1)]
+    truth_budget: Annotated[int, Field(ge=1000)]
+    pareto_targets_mpa: Annotated[list[Positive], Field(min_length=1)]
+    n_jobs: Annotated[int, Field(ge=1)]
+
+    _unique_names = field_validator("surrogates", "optimizers")(unique)
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must not repeat: {seeds}")
+        return seeds
+
+    @field_validator("bounds")
+    @classmethod
+    def _every_variable(cls, bounds: dict[str, list[float]]) -> dict[str, list[float]]:
+        if list(bounds) != list(DESIGNED_COLUMNS):
+            raise ValueError(f"expected bounds for exactly {list(DESIGNED_COLUMNS)}, in order")
+        return bounds
+
+    @model_validator(mode="after")
+    def _answer_is_benchmarked(self) -> Optimize:
+        if self.surrogate not in self.surrogates:
+            raise ValueError(
+                f"surrogate {self.surrogate!r} must be one of surrogates {self.surrogates}"
+            )
+        if self.optimizer not in self.optimizers:
+            raise ValueError(
+                f"optimizer {self.optimizer!r} must be one of optimizers {self.optimizers}: "
+                "the answer is that optimizer's run"
+            )
+        return self
+
+
+# ------------------------------------------------------------------ serve
+
+
+class Serve(Section):
+    """``co2mix serve``: what a request may ask, and how long advice may take."""
+
+    max_rows: Annotated[int, Field(ge=1)]
+    non_negative: list[str]  # columns a request may not make negative (masses, energies...)
+    similar_keys: list[str]  # /v1/similar: exact match on these columns
+    similar_numeric: Annotated[list[str], Field(min_length=1)]  # then nearest on these
+    advise_seconds: Positive
+    advise_seed: Annotated[int, Field(ge=0)]

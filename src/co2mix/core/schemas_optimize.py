@@ -1,0 +1,93 @@
+"""The optimize stage's records: metrics/optimize.json and data/optimize/runs.json
+(validated by :mod:`co2mix.core.records` like every record of :mod:`co2mix.core.schemas`)."""
+
+from __future__ import annotations
+
+from typing import NotRequired
+
+# pydantic validates TypedDicts only from typing_extensions on Python < 3.12
+from typing_extensions import TypedDict
+
+# ------------------------------------------------------------------ optimize
+
+
+class Optimum(TypedDict):
+    feasible: bool
+    co2_kg_m3: NotRequired[float | None]
+    strength_mpa: NotRequired[float | None]
+    reduction_pct: NotRequired[float | None]
+    mix: NotRequired[dict[str, float | None]]
+
+
+class TruthCheck(TypedDict):
+    """A proposed mix checked against the plant's physics."""
+
+    feasible: bool
+    predicted_co2_kg_m3: NotRequired[float | None]
+    predicted_strength_mpa: NotRequired[float | None]
+    true_co2_kg_m3: NotRequired[float | None]
+    true_strength_mpa: NotRequired[float | None]
+    truly_feasible: NotRequired[bool]
+    reduction_pct: NotRequired[float | None]
+    gap_to_optimum_pct: NotRequired[float | None]
+    mix: NotRequired[dict[str, float | None]]
+
+
+class Answer(TruthCheck):
+    optimizer: str
+    seed: int
+
+
+class RunSummary(TypedDict):
+    runs: int
+    feasible_runs: int
+    truly_feasible_runs: int
+    evaluations: int
+    predicted_co2_kg_m3: NotRequired[float | None]
+    true_co2_kg_m3: NotRequired[float | None]
+    predicted_strength_mpa: NotRequired[float | None]
+    true_strength_mpa: NotRequired[float | None]
+    true_strength_min_mpa: NotRequired[float | None]
+    reduction_pct: NotRequired[float | None]
+    gap_to_optimum_pct: NotRequired[float | None]
+    gap_to_optimum_max_pct: NotRequired[float | None]
+
+
+class ReferenceMix(TypedDict):
+    co2_kg_m3: float | None
+    strength_mpa: float | None
+
+
+class PlantNow(TypedDict):
+    """The plant the optimizer designs for and checks against: the current batch's."""
+
+    scenario: str
+    ambient_temp_c: float
+    cement_supplier: str
+    strength_factor: float
+
+
+class OptimizeMetrics(TypedDict):
+    feasible: bool
+    strength_target_mpa: float
+    surrogate: str
+    plant: NotRequired[PlantNow]
+    reference_mix: ReferenceMix
+    true_optimum: NotRequired[Optimum]
+    true_optimum_without_support: NotRequired[Optimum]
+    optimizers: NotRequired[dict[str, RunSummary]]
+    surrogates: NotRequired[dict[str, dict[str, RunSummary]]]  # surrogate -> variant
+    answer: NotRequired[Answer]
+    reason: NotRequired[str]  # why no answer (feasible: false)
+
+
+class RunRecord(TruthCheck):
+    """One optimizer run in ``data/optimize/runs.json``."""
+
+    benchmark: str
+    surrogate: str
+    variant: str
+    optimizer: str
+    seed: int
+    evaluations: int
+    model_calls: int
