@@ -81,5 +81,6 @@ def csv_params(path: str, **ingest: Any) -> dict[str, Any]:
         },
         "evaluate": diamonds["evaluate"],
         "refresh": diamonds["refresh"],
+        "design": None,
     }
     return raw

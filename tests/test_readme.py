@@ -10,7 +10,7 @@ SECTION = "## Params reference (`params.yaml`)"
 
 
 def leaves(node: object, prefix: str = "") -> list[str]:
-    if isinstance(node, dict):
+    if isinstance(node, dict) and node:  # an empty mapping ({}) is a documented leaf
         return [leaf for k, v in node.items() for leaf in leaves(v, f"{prefix}{k}.")]
     return [prefix.rstrip(".")]
 

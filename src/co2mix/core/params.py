@@ -20,6 +20,7 @@ from co2mix.core.params_base import (
     Seed,
     unique,
 )
+from co2mix.core.params_design import Design
 from co2mix.core.params_ingest import Ingest
 from co2mix.core.params_plant import Generate, Optimize, Serve
 
@@ -234,9 +235,14 @@ class CsvParams(Params):
     """A CSV file (section ``ingest``): split at ingest, so prepare keeps the batches."""
 
     ingest: Ingest
+    design: Design | None  # None: no design space, the design stage says so and stops
 
     @model_validator(mode="after")
     def _csv_source(self) -> CsvParams:
+        if self.design is not None:
+            unknown = sorted(set(self.design.targets) - set(self.data.targets))
+            if unknown:
+                raise ValueError(f"design: targets {unknown} are not in data.targets")
         if self.data.source != "csv":
             raise ValueError("data.source must be csv with an ingest section")
         if self.prepare.split != "batches" or self.prepare.use != "both":

@@ -19,6 +19,16 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class Support(Section):
+    """Where the surrogate may be trusted: inside the training mixes' quantile box and
+    near a training mix (standardized distance below a quantile of their own NN distances)."""
+
+    enabled: bool
+    box_quantile: Annotated[float, Field(ge=0.0, lt=0.5)]
+    neighbour_quantile: Annotated[float, Field(gt=0.0, le=1.0)]
+    fit_rows: Annotated[int, Field(ge=0)]
+
+
 def unique(values: list[str]) -> list[str]:
     """A field validator: no name listed twice."""
     repeated = sorted({v for v in values if values.count(v) > 1})

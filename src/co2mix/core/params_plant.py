@@ -10,7 +10,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from co2mix.core.params_base import NonNegative, Pair, Positive, Rate, Section, Seed, unique
+from co2mix.core.params_base import (
+    NonNegative,
+    Pair,
+    Positive,
+    Rate,
+    Section,
+    Seed,
+    Support,
+    unique,
+)
 from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
 from co2mix.physics.truth import DESIGNED_COLUMNS
 
@@ -119,16 +128,6 @@ class OptimizeContext(Section):
     mixing_time_s: Positive
     drum_rpm: Positive
     cement_supplier: str
-
-
-class Support(Section):
-    """Where the surrogate may be trusted: inside the training mixes' quantile box and
-    near a training mix (standardized distance below a quantile of their own NN distances)."""
-
-    enabled: bool
-    box_quantile: Annotated[float, Field(ge=0.0, lt=0.5)]
-    neighbour_quantile: Annotated[float, Field(gt=0.0, le=1.0)]
-    fit_rows: Annotated[int, Field(ge=0)]
 
 
 class Optimize(Section):

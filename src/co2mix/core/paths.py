@@ -52,6 +52,7 @@ EVALUATE_METRICS = METRICS / "evaluate.json"
 EXPLANATIONS = METRICS / "explanations.json"
 REFRESH_METRICS = METRICS / "refresh.json"
 OPTIMIZE_METRICS = METRICS / "optimize.json"
+DESIGN_METRICS = METRICS / "design.json"  # a CSV dataset's design stage
 PLOTS = METRICS / "plots"
 EVALUATE_PLOTS = PLOTS / "evaluate"
 CONVERGENCE_PLOT = PLOTS / "convergence.csv"

@@ -29,6 +29,7 @@ SCHEMAS: dict[Path, Any] = {
     paths.EXPLANATIONS: schemas.Explanations,
     paths.REFRESH_METRICS: schemas.RefreshMetrics,
     paths.OPTIMIZE_METRICS: schemas_optimize.OptimizeMetrics,
+    paths.DESIGN_METRICS: schemas_optimize.DesignMetrics,
     paths.OPTIMIZE_RUNS: list[schemas_optimize.RunRecord],
 }  # and every metrics/train/<target>-<model>.json: schemas.TrainMetrics
 

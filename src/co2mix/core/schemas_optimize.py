@@ -91,3 +91,43 @@ class RunRecord(TruthCheck):
     seed: int
     evaluations: int
     model_calls: int
+
+
+# ------------------------------------------------------------------ design (a CSV dataset's)
+
+
+class RealMix(TypedDict):
+    """A row of the data: its name (group or id), measured targets and variables."""
+
+    name: str
+    measured: dict[str, float]
+    mix: dict[str, float]
+
+
+class DesignAnswer(TypedDict):
+    mix: dict[str, float]
+    context: dict[str, float | str]
+    predicted: dict[str, float]  # every model's mean
+    predicted_std: dict[str, float]  # models with a predictive std
+    held: dict[str, float]  # each constraint as held: mean - margin_std x std
+    feasible: bool
+    seeds: list[int]  # the seeds that found this answer
+    nearest_real_mix: NotRequired[RealMix]
+    nearest_distance_sd: NotRequired[float]  # standardized distance to it
+    support_radius_sd: NotRequired[float]  # the support's radius on the same scale
+
+
+class DesignMetrics(TypedDict):
+    """metrics/design.json: a CSV dataset's mix design, or why there is none."""
+
+    skipped: NotRequired[str]  # no design space declared
+    objective: NotRequired[str]
+    constraints: NotRequired[dict[str, float]]
+    models: NotRequired[dict[str, str]]
+    margin_std: NotRequired[float]
+    bounds: NotRequired[dict[str, list[float]]]
+    seeds_feasible: NotRequired[str]
+    best_real_mix: NotRequired[RealMix | None]  # lowest objective meeting the floors, measured
+    answer: NotRequired[DesignAnswer | None]
+    reason: NotRequired[str]  # why there is no answer
+    improvement_pct: NotRequired[float]  # predicted objective below the best real mix's

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from co2mix.core.params import PlantParams
+from co2mix.core.params_base import Support
 from co2mix.optimize.compiled import Columns
 from co2mix.physics import truth
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH
@@ -80,9 +81,19 @@ class DataSupport:
 
     @classmethod
     def fit(cls, train: pd.DataFrame, params: PlantParams) -> DataSupport:
-        support = params.optimize.support
-        columns = MIX_COLUMNS
-        mixes = train[list(columns)].dropna()
+        """The plant's training mixes: designed masses plus fine aggregate."""
+        return cls.from_rows(train, MIX_COLUMNS, params.optimize.support)
+
+    @classmethod
+    def from_rows(
+        cls, rows: pd.DataFrame, columns: tuple[str, ...], support: Support, unique: bool = False
+    ) -> DataSupport:
+        """The support of ``rows`` on ``columns``; ``unique``: each distinct mix once (a
+        mix tested at several ages is one point, or its own nearest neighbour would be
+        itself at distance 0 and the radius would collapse)."""
+        mixes = rows[list(columns)].dropna()
+        if unique:
+            mixes = mixes.drop_duplicates()
         if support.fit_rows and len(mixes) > support.fit_rows:
             mixes = mixes.sample(support.fit_rows, random_state=0)
         values = mixes.to_numpy(dtype=float)

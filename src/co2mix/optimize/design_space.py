@@ -1,0 +1,248 @@
+"""Mix design on any dataset that declares a design space (params section ``design``).
+
+The decision variables are bounded by the data (or ``design.bounds``), the context is
+held fixed, and differential evolution minimises the objective target's published model
+subject to every constraint target's model reaching its floor, and to the data-support
+constraint (inside the data's quantile box, near a real mix). A model with a predictive
+standard deviation (the Gaussian process) must reach the floor with mean - ``margin_std``
+x std. The answer is compared with the real mixes: the lowest-objective mix in the data
+that meets the same floors under the same context, and the real mix nearest the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import differential_evolution
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.pipeline import Pipeline
+
+from co2mix.core.errors import ParamsError
+from co2mix.core.params import CsvParams
+from co2mix.core.params_design import Design
+from co2mix.core.records import number
+from co2mix.core.schemas_optimize import DesignAnswer, DesignMetrics, RealMix
+from co2mix.optimize.problem import DataSupport
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """A published model of one target, the features it reads, and its name."""
+
+    name: str
+    pipeline: Pipeline
+    features: list[str]
+
+    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """(mean, predictive std or None): a Gaussian process gives its std."""
+        model = self.pipeline.steps[-1][1]
+        x = frame[self.features]
+        if isinstance(model, GaussianProcessRegressor):
+            mean, std = model.predict(self.pipeline[:-1].transform(x), return_std=True)
+            return np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+        return np.asarray(self.pipeline.predict(x), dtype=float), None
+
+
+@dataclass(frozen=True)
+class Space:
+    """The design problem: bounds, context, models, support; scores candidate arrays."""
+
+    design: Design
+    bounds: list[tuple[float, float]]
+    models: dict[str, TargetModel]
+    support: DataSupport | None
+    worst: float  # the data's highest objective: any feasible mix scores below it
+    span: float
+
+    def frame(self, x: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame(np.atleast_2d(x), columns=self.design.variables)
+        for column, value in self.design.context.items():
+            frame[column] = value
+        return frame
+
+    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(objective, violation, each constraint's value as held: mean - k x std)."""
+        frame = self.frame(x)
+        objective, _ = self.models[self.design.objective].predict(frame)
+        violation = np.zeros(len(frame))
+        held: dict[str, np.ndarray] = {}
+        for target, floor in self.design.constraints.items():
+            mean, std = self.models[target].predict(frame)
+            held[target] = mean if std is None else mean - self.design.margin_std * std
+            violation += np.maximum(floor - held[target], 0.0) / max(abs(floor), 1e-9)
+        for expression, (low, high) in self.design.limits.items():
+            value = np.asarray(frame.eval(expression), dtype=float)
+            scale = max(abs(low), abs(high), 1e-9)
+            violation += (np.maximum(low - value, 0.0) + np.maximum(value - high, 0.0)) / scale
+        if self.support is not None:
+            violation += self.support.violation(frame)
+        return objective, violation, held
+
+    def penalized(self, x: np.ndarray) -> np.ndarray:
+        """Feasible candidates score their objective; infeasible ones score above every
+        feasible one, lower the closer they are (scipy passes a (variables x n) array)."""
+        objective, violation, _ = self.evaluate(np.asarray(x).T)
+        return np.where(violation <= 0, objective, self.worst + self.span * (1 + violation))
+
+
+def space_for(params: CsvParams, models: dict[str, TargetModel], rows: pd.DataFrame) -> Space:
+    """The design space of ``params.design`` over the data ``rows`` (their bounds and
+    support); features the models read must be variables or context."""
+    design = params.design
+    assert design is not None  # the stage checked
+    known = set(design.variables) | set(design.context)
+    for target, model in models.items():
+        missing = [f for f in model.features if f not in known]
+        if missing:
+            raise ParamsError(
+                f"params.yaml: design: the {target} model reads {missing}, which are neither "
+                "design.variables nor design.context"
+            )
+    absent = [v for v in design.variables if v not in rows.columns]
+    if absent:
+        raise ParamsError(f"params.yaml: design.variables {absent} are not columns of the data")
+    # bounds and support come from the real mixes of the context's kind (concrete, not mortar)
+    kinds = {c: v for c, v in design.context.items() if isinstance(v, str)}
+    rows = rows[in_context(rows, kinds)]
+    if rows.empty:
+        raise ParamsError(f"params.yaml: design.context {kinds}: no row of the data has it")
+    _check_limits(design, rows)
+    bounds = [
+        tuple(design.bounds.get(v, (float(rows[v].min()), float(rows[v].max()))))
+        for v in design.variables
+    ]
+    support = (
+        DataSupport.from_rows(rows, tuple(design.variables), design.support, unique=True)
+        if design.support.enabled
+        else None
+    )
+    measured = rows[design.objective].dropna()
+    span = float(measured.max() - measured.min()) or 1.0
+    return Space(design, bounds, models, support, float(measured.max()), span)  # type: ignore[arg-type]
+
+
+def _check_limits(design: Design, rows: pd.DataFrame) -> None:
+    for expression in design.limits:
+        try:
+            rows.head(1).eval(expression)
+        except Exception as exc:  # pandas raises many kinds for a bad expression
+            raise ParamsError(f"params.yaml: design.limits: {expression!r}: {exc}") from None
+
+
+def search(space: Space, seed: int) -> np.ndarray:
+    """Differential evolution, one seed: the whole population scored in one call."""
+    d = len(space.bounds)
+    generations = max(1, space.design.budget // (space.design.popsize * d) - 1)
+    result = differential_evolution(
+        space.penalized,
+        space.bounds,
+        seed=seed,
+        popsize=space.design.popsize,
+        maxiter=generations,
+        tol=0.0,
+        polish=False,
+        vectorized=True,
+        updating="deferred",
+        init="latinhypercube",
+    )
+    return np.asarray(result.x, dtype=float)
+
+
+def in_context(rows: pd.DataFrame, context: Mapping[str, float | str]) -> pd.Series:
+    """Rows whose context columns equal the design's context (numbers to 1e-6)."""
+    keep = pd.Series(True, index=rows.index)
+    for column, value in context.items():
+        if isinstance(value, str):
+            keep &= rows[column].astype(str) == value
+        else:
+            keep &= np.isclose(rows[column].astype(float), float(value), rtol=1e-6, atol=1e-9)
+    return keep
+
+
+def best_real_mix(rows: pd.DataFrame, design: Design, name_column: str) -> RealMix | None:
+    """The lowest measured objective among real mixes that meet every floor (measured)
+    under the design's context; None when no real mix does."""
+    candidates = rows[in_context(rows, design.context)].dropna(subset=design.targets)
+    for target, floor in design.constraints.items():
+        candidates = candidates[candidates[target] >= floor]
+    if candidates.empty:
+        return None
+    best = candidates.loc[candidates[design.objective].idxmin()]
+    return _real(best, design, name_column)
+
+
+def _real(row: pd.Series, design: Design, name_column: str) -> RealMix:
+    return {
+        "name": str(row[name_column]),
+        "measured": {t: number(float(row[t]), 4) for t in design.targets},
+        "mix": {v: number(float(row[v]), 4) for v in design.variables},
+    }
+
+
+def _answer(space: Space, x: np.ndarray, seeds: list[int]) -> DesignAnswer:
+    _, violation, held = space.evaluate(x[None, :])
+    models = space.models
+    frame = space.frame(x[None, :])
+    predicted = {t: number(float(models[t].predict(frame)[0][0]), 4) for t in models}
+    stds = {t: s for t in models if (s := models[t].predict(frame)[1]) is not None}
+    return {
+        "mix": {v: number(float(x[i]), 4) for i, v in enumerate(space.design.variables)},
+        "context": dict(space.design.context),
+        "predicted": predicted,
+        "predicted_std": {t: number(float(s[0]), 4) for t, s in stds.items()},
+        "held": {t: number(float(v[0]), 4) for t, v in held.items()},
+        "feasible": bool(violation[0] <= 0),
+        "seeds": seeds,
+    }
+
+
+def design_mix(
+    params: CsvParams, models: dict[str, TargetModel], rows: pd.DataFrame, name_column: str
+) -> DesignMetrics:
+    """Search every seed; the answer is the lowest predicted objective among feasible
+    results, compared with the best real mix and named by its nearest real mix."""
+    design = params.design
+    assert design is not None
+    space = space_for(params, models, rows)
+    scored = []
+    for seed in design.seeds:
+        x = search(space, seed)
+        objective, violation, _ = space.evaluate(x[None, :])
+        scored.append((float(objective[0]), seed, x, bool(violation[0] <= 0)))
+    feasible = [(value, seed, x) for value, seed, x, ok in scored if ok]
+    metrics: DesignMetrics = {
+        "objective": design.objective,
+        "constraints": dict(design.constraints),
+        "models": {t: m.name for t, m in models.items()},
+        "margin_std": design.margin_std,
+        "bounds": {
+            v: [number(low, 4), number(high, 4)]
+            for v, (low, high) in zip(design.variables, space.bounds, strict=True)
+        },
+        "seeds_feasible": f"{len(feasible)}/{len(scored)}",
+        "best_real_mix": best_real_mix(rows, design, name_column),
+    }
+    if not feasible:
+        metrics["answer"] = None
+        metrics["reason"] = (
+            "no candidate met every floor inside the data's support: the floors may be "
+            "beyond what the data supports (lower a constraint, or relax design.support)"
+        )
+        return metrics
+    value, _, x = min(feasible, key=lambda s: (s[0], s[1]))
+    answer = _answer(space, x, [seed for v, seed, _ in feasible if abs(v - value) < 1e-9])
+    if space.support is not None:
+        distance, label = space.support.nearest(space.frame(x[None, :]))
+        answer["nearest_real_mix"] = _real(rows.loc[label[0]], design, name_column)
+        answer["nearest_distance_sd"] = number(float(distance[0]), 4)
+        answer["support_radius_sd"] = number(space.support.radius, 4)
+    metrics["answer"] = answer
+    best = metrics["best_real_mix"]
+    if best is not None:
+        real = best["measured"][design.objective]
+        predicted = answer["predicted"][design.objective]
+        metrics["improvement_pct"] = number(100 * (real - predicted) / real, 3)
+    return metrics

@@ -1,0 +1,113 @@
+"""Mix design on a dataset's declared design space, against a problem with a known answer:
+minimise cost = 2a + b subject to strength = a + 2b >= 10 on a, b in [0, 10] (the
+optimum is a = 0, b = 5, cost 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from co2mix.core.errors import ParamsError
+from co2mix.core.params import CsvParams
+from co2mix.core.params_file import parse_params
+from co2mix.modeling.models import fit_model, model_options
+from co2mix.modeling.registry import FitSpec
+from co2mix.optimize.design_space import TargetModel, design_mix
+from tests.csv_profile import csv_params
+
+
+def rows(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.uniform(0, 10, n), "b": rng.uniform(0, 10, n)})
+    frame["kind"] = "x"
+    frame["cost"] = 2 * frame["a"] + frame["b"]
+    frame["strength"] = frame["a"] + 2 * frame["b"] + rng.normal(0, 0.3, n)
+    frame["name"] = [f"mix{i}" for i in range(n)]
+    return frame
+
+
+def params(**design) -> CsvParams:
+    raw = csv_params("rows.csv")
+    raw["data"] |= {"targets": ["cost", "strength"], "categorical": ["kind"], "ordinal": {}}
+    raw["train"]["features"] = {"cost": ["a", "b"], "strength": ["a", "b"]}
+    raw["design"] = {
+        "objective": "cost",
+        "constraints": {"strength": 10.0},
+        "variables": ["a", "b"],
+        "context": {"kind": "x"},
+        "margin_std": 0.0,
+        "support": {
+            "enabled": False,
+            "box_quantile": 0.0,
+            "neighbour_quantile": 0.5,
+            "fit_rows": 0,
+        },
+        "seeds": [1, 2],
+        "budget": 1500,
+        "popsize": 10,
+    } | design
+    parsed = parse_params(raw)
+    assert isinstance(parsed, CsvParams)
+    return parsed
+
+
+def fitted(p: CsvParams, data: pd.DataFrame, target: str, model: str) -> TargetModel:
+    spec = FitSpec(["a", "b"], [], 0, 0.2, model_options(p.train, model))
+    pipeline = fit_model(model, spec, data, data[target]).pipeline
+    return TargetModel(model, pipeline, ["a", "b"])
+
+
+def models(p: CsvParams, data: pd.DataFrame, strength_model: str = "linear"):
+    return {
+        "cost": fitted(p, data, "cost", "linear"),
+        "strength": fitted(p, data, "strength", strength_model),
+    }
+
+
+def test_the_design_finds_the_known_optimum_and_names_the_real_mixes():
+    data, p = rows(), params()
+    result = design_mix(p, models(p, data), data, "name")
+    answer = result["answer"]
+    assert answer is not None and answer["feasible"]
+    assert answer["predicted"]["cost"] == pytest.approx(5.0, abs=0.1)
+    assert answer["mix"]["a"] == pytest.approx(0.0, abs=0.1)
+    assert answer["held"]["strength"] >= 10.0 - 1e-6
+    best = result["best_real_mix"]
+    assert best is not None and best["measured"]["strength"] >= 10.0
+    feasible = data[data["strength"] >= 10.0]
+    assert best["measured"]["cost"] == pytest.approx(feasible["cost"].min(), abs=1e-4)
+    assert result["improvement_pct"] > 0
+
+
+def test_the_support_constraint_keeps_the_answer_near_real_mixes():
+    data = rows()
+    data = data[(data["a"] > 2) | (data["b"] > 7)]  # no real mix near the optimum (0, 5)
+    support = {"enabled": True, "box_quantile": 0.0, "neighbour_quantile": 0.5, "fit_rows": 0}
+    p = params(support=support)
+    answer = design_mix(p, models(p, data), data.reset_index(drop=True), "name")["answer"]
+    assert answer is not None
+    assert answer["nearest_distance_sd"] <= answer["support_radius_sd"] + 1e-6
+    assert answer["predicted"]["cost"] > 5.5  # the unsupported optimum is not proposed
+
+
+def test_a_gaussian_process_constraint_holds_a_margin_of_its_std():
+    data = rows(150)
+    p = params(margin_std=2.0)
+    result = design_mix(p, models(p, data, "gp"), data, "name")
+    answer = result["answer"]
+    assert answer is not None and answer["predicted_std"]["strength"] > 0
+    held = answer["predicted"]["strength"] - 2.0 * answer["predicted_std"]["strength"]
+    assert answer["held"]["strength"] == pytest.approx(held, abs=1e-3)
+    assert answer["predicted"]["strength"] > 10.0 + answer["predicted_std"]["strength"]
+
+
+def test_an_unreachable_floor_says_so_and_a_model_feature_outside_the_space_is_refused():
+    data = rows()
+    p = params(constraints={"strength": 100.0})
+    result = design_mix(p, models(p, data), data, "name")
+    assert result["answer"] is None and "no candidate met every floor" in result["reason"]
+    assert result["best_real_mix"] is None
+    p = params(variables=["a"], context={"kind": "x"}, bounds={})
+    with pytest.raises(ParamsError, match=r"reads \['b'\], which are neither"):
+        design_mix(p, models(p, data), data, "name")
