@@ -246,3 +246,22 @@ def test_report_workflow_is_least_privilege_and_never_pull_request_target():
     assert steps["actions/checkout@v4"]["with"]["fetch-depth"] == 0
     assert "--watermark-title" in steps["Post the report"]["run"]
     assert "GITHUB_STEP_SUMMARY" in steps["Post the report"]["run"]
+
+
+def test_the_datasets_section_shows_every_profiles_champion_and_design(tmp_path):
+    from co2mix.reporting.datasets import datasets_section
+
+    for name in ("boxcrete", "diamonds"):
+        (tmp_path / "profiles" / name).mkdir(parents=True)
+        shutil.copy2(ROOT / "profiles" / name / "dvc.yaml", tmp_path / "profiles" / name)
+        shutil.copytree(
+            ROOT / "profiles" / name / "metrics", tmp_path / "profiles" / name / "metrics"
+        )
+    (tmp_path / "profiles/new").mkdir()
+    (tmp_path / "profiles/new/dvc.yaml").write_text("stages: {}\n")
+    text = "\n".join(datasets_section(tmp_path, lambda path, schema: None))
+    assert "| diamonds | price | xgboost |" in text
+    assert "| boxcrete | strength_mpa |" in text and "| boxcrete | gwp_kg_m3 |" in text
+    assert "not reproduced" in text  # a profile without metrics says so
+    assert "**diamonds** design: no design space declared" in text
+    assert "**boxcrete** design: minimise gwp_kg_m3 with strength_mpa >= 35" in text

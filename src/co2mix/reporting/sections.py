@@ -41,6 +41,7 @@ def params_section(diff: dict[str, Any]) -> list[str]:
 
 
 def _is_key(path: str, metric: str) -> bool:
+    path = re.sub(r"^profiles/[^/]+/", "", path)  # a dataset profile's files: the same keys
     for prefix, pattern in KEY_METRICS.items():
         if path.startswith(prefix) and re.search(pattern, metric):
             return True
