@@ -59,11 +59,14 @@ def test_compiled_pipeline_equals_its_predict(pipelines, candidates, target, mod
     assert np.ptp(expected) > 1.0  # the mixes really differ
 
 
-def test_an_unseen_category_is_all_zeros_as_the_encoder_says(pipelines, candidates):
+def test_an_unseen_category_is_refused_naming_it_compiled_or_not(pipelines, candidates):
     pipeline = pipelines[0][(STRENGTH, "linear")]
     unknown = dict(candidates, cement_supplier=np.full(500, "Z", dtype=object))
-    expected = pipeline.predict(pd.DataFrame(unknown)[pipeline[0].feature_names_in_])
-    np.testing.assert_allclose(compile_pipeline(pipeline)(unknown), expected, atol=1e-9)
+    message = "column 'cement_supplier': unknown category 'Z'; the model knows"
+    with pytest.raises(ValueError, match=message):
+        pipeline.predict(pd.DataFrame(unknown)[pipeline[0].feature_names_in_])
+    with pytest.raises(ValueError, match=message):
+        compile_pipeline(pipeline)(unknown)
 
 
 def test_remedies_compile_too(params, pipelines, candidates):

@@ -160,3 +160,79 @@ def test_evaluation_picks_the_lowest_rmse_and_reports_the_floor(make_all_params,
     assert len(result.predictions) == len(test)
     assert set(result.explanations) == {"linear", "poly2"}
     assert "fresh" not in scores["linear"] and result.fresh_error.empty  # no fresh rows
+
+
+# ------------------------------------------------------------------ categoricals, log target, GP
+
+
+def csv_rows(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    """price = exp(0.5 a + grade step + site effect + noise): multiplicative, like diamonds."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "a": rng.uniform(0, 4, n),
+            "grade": rng.choice(["low", "mid", "high"], n),
+            "site": rng.choice(["north", "south"], n),
+        }
+    )
+    step = frame["grade"].map({"low": 0.0, "mid": 0.4, "high": 0.9})
+    frame["price"] = np.exp(0.5 * frame["a"] + step + 0.2 * (frame["site"] == "south"))
+    frame["price"] *= np.exp(rng.normal(0, 0.05, n))
+    return frame
+
+
+def csv_spec(name: str, options: registry.Options, transform: str | None = "log"):
+    return registry.FitSpec(
+        features=["a", "grade", "site"],
+        categorical=["grade", "site"],
+        seed=0,
+        validation_fraction=0.2,
+        options=options,
+        ordinal={"grade": ["low", "mid", "high"]},
+        target_transform=transform,
+    )
+
+
+@pytest.mark.parametrize("name", ["linear", "poly2", "xgboost", "gp"])
+def test_ordinal_and_nominal_categories_and_the_log_target_in_every_model(name, raw_params):
+    from co2mix.core.params import Train
+    from co2mix.modeling.models import fit_model, model_options
+
+    blocks = {
+        "gp": {"restarts": 0, "max_rows": 1000},
+        "xgboost": raw_params["train"]["xgboost"] | {"n_trials": 3, "max_estimators": 200},
+    }
+    train = Train.model_validate(
+        raw_params["train"] | {"gp": blocks["gp"], "xgboost": blocks["xgboost"]}
+    )
+    data = csv_rows()
+    pipeline = fit_model(
+        name, csv_spec(name, model_options(train, name)), data, data["price"]
+    ).pipeline
+    predicted = pipeline.predict(data[["a", "grade", "site"]])
+    assert (predicted > 0).all()  # on the price scale, not the log scale
+    relative = np.abs(predicted / data["price"] - 1)
+    assert np.median(relative) < 0.15
+    if name == "xgboost":  # ordered codes: one column for grade
+        assert "grade" in list(pipeline[0].get_feature_names_out())
+    if name == "gp":  # a kernel machine: no additive split of its prediction
+        with pytest.raises(TypeError, match="no per-feature contributions"):
+            contributions(pipeline, data[["a", "grade", "site"]].head(5))
+    else:  # in price units: they add up to the predicted price
+        shares, constant = contributions(pipeline, data[["a", "grade", "site"]].head(5))
+        np.testing.assert_allclose(shares.sum(axis=1) + constant, predicted[:5], rtol=1e-4)
+    bad = data[["a", "grade", "site"]].head(2).assign(grade=["low", "legendary"])
+    with pytest.raises(ValueError, match="column 'grade': unknown category 'legendary'"):
+        pipeline.predict(bad)
+    unseen = data[["a", "grade", "site"]].head(2).assign(site=["east", "north"])
+    with pytest.raises(ValueError, match="column 'site': unknown category 'east'"):
+        pipeline.predict(unseen)
+
+
+def test_the_gp_refuses_more_rows_than_it_can_afford(raw_params):
+    from co2mix.modeling.models import GaussianProcessOptions, gaussian_process
+
+    data = csv_rows(60)
+    spec = csv_spec("gp", GaussianProcessOptions(restarts=0, max_rows=50), None)
+    with pytest.raises(ParamsError, match="60 training rows is more than max_rows 50"):
+        gaussian_process(spec, data[["a", "grade", "site"]], data["price"])

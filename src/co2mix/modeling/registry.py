@@ -97,6 +97,37 @@ def entry(name: str) -> Entry[Any]:
     return REGISTRY[name]
 
 
+def refuse_unknown(encoder: OneHotEncoder | OrdinalEncoder, x: Any) -> None:
+    """Raise naming the column, the value and the known levels when ``x`` has a category
+    the encoder never saw (scikit-learn's own message names only a column number)."""
+    names = list(getattr(encoder, "feature_names_in_", range(len(encoder.categories_))))
+    frame = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=object))
+    for i, (name, levels) in enumerate(zip(names, encoder.categories_, strict=True)):
+        values = frame.iloc[:, i]
+        unknown = ~values.isin(list(levels))
+        if unknown.any():
+            raise ValueError(
+                f"column {name!r}: unknown category {values[unknown].iloc[0]!r}; the model "
+                f"knows {list(levels)}"
+            )
+
+
+class KnownCategories(OneHotEncoder):
+    """One-hot encoding that refuses a category it never saw, naming column and value."""
+
+    def transform(self, X: Any) -> Any:
+        refuse_unknown(self, X)
+        return super().transform(X)
+
+
+class KnownLevels(OrdinalEncoder):
+    """Ordinal codes that refuse a level outside the declared order, naming it."""
+
+    def transform(self, X: Any) -> Any:
+        refuse_unknown(self, X)
+        return super().transform(X)
+
+
 def preprocessor(
     spec: FitSpec[Options], scale: bool, drop_first: bool = True, ordinal_codes: bool = False
 ) -> ColumnTransformer:
@@ -104,22 +135,20 @@ def preprocessor(
 
     Ordinal features (``data.ordinal``) are one-hot over their declared levels, or with
     ``ordinal_codes`` (trees) one column of codes in their order, which a split can cut
-    between "VS1 and better" and the rest. A value outside the declared levels is refused
-    at predict time (scikit-learn's "unknown categories" error), never guessed.
+    between "VS1 and better" and the rest. A category the model never saw (or a level
+    outside the declared order) is refused at predict time naming the column and the
+    value, never guessed.
     """
     numeric = [c for c in spec.features if c not in spec.categorical]
     nominal = [c for c in spec.features if c in spec.categorical and c not in spec.ordinal]
     ordered = [c for c in spec.features if c in spec.ordinal]
     levels = [list(spec.ordinal[c]) for c in ordered]
-    encoder = OneHotEncoder(
-        drop="first" if drop_first else None, handle_unknown="ignore", sparse_output=False
-    )
+    drop = "first" if drop_first else None
+    encoder = KnownCategories(drop=drop, sparse_output=False)
     ordinal_encoder: OneHotEncoder | OrdinalEncoder = (
-        OrdinalEncoder(categories=levels, dtype=float)
+        KnownLevels(categories=levels, dtype=float)
         if ordinal_codes
-        else OneHotEncoder(
-            categories=levels, drop="first" if drop_first else None, sparse_output=False
-        )
+        else KnownCategories(categories=levels, drop=drop, sparse_output=False)
     )
     return ColumnTransformer(
         [("numeric", StandardScaler() if scale else "passthrough", numeric)]
