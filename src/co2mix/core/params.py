@@ -189,6 +189,7 @@ class Params(Section):
     train: Train
     evaluate: Evaluate
     refresh: Refresh
+    serve: Serve | None = None  # co2mix serve: needed to serve this dataset
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:

@@ -44,7 +44,7 @@ def _model_info(service: Service) -> dict[str, Any]:
             }
             for t, m in art.champions.items()
         },
-        "surrogate": art.params.optimize.surrogate,
+        "surrogate": art.plant.optimize.surrogate if art.plant else None,
         "dvc_lock": {
             path: md5 for path, md5 in art.lock_hashes.items() if path.startswith("data/champions")
         },
@@ -57,12 +57,12 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
     SimilarRequest = similar_request(art)
     AdviseRequest = advise_request(art)
     router = APIRouter(prefix=f"/{API_VERSION}")
-    keys = art.params.serve.similar_keys
+    keys = art.serve.similar_keys
 
     @router.post("/predict", response_model=PredictResponse)
     async def predict(body: PredictRequest) -> Response:  # type: ignore[valid-type]
         rows = body.rows  # type: ignore[attr-defined]
-        limit = art.params.serve.max_rows
+        limit = art.serve.max_rows
         if len(rows) > limit:
             raise HTTPException(413, f"rows: {len(rows)} rows, at most serve.max_rows = {limit}")
         how = body.contributions  # type: ignore[attr-defined]
@@ -81,21 +81,33 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
             "rows": service.similar(query, query["n"]),
         }
 
-    @router.post(
-        "/advise",
-        response_model=AdviseResponse,
-        responses={422: {"description": "no supported mix reaches the target"}},
-    )
-    def advise(body: AdviseRequest) -> dict[str, Any]:  # type: ignore[valid-type]
-        try:
-            return service.advise(body.model_dump())  # type: ignore[attr-defined]
-        except Unreachable as exc:
-            raise HTTPException(422, str(exc)) from None
-        except DeadlineExceeded:
-            seconds = art.params.serve.advise_seconds
+    if AdviseRequest is None:
+
+        @router.post("/advise", responses={404: {"description": "this dataset has no advice"}})
+        def no_advice() -> None:
             raise HTTPException(
-                503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
-            ) from None
+                404,
+                f"no mix advice for this dataset (data.source: {art.params.data.source}): "
+                "advice is the plant's optimizer's; a CSV dataset's design is its design stage",
+            )
+
+    else:
+
+        @router.post(
+            "/advise",
+            response_model=AdviseResponse,
+            responses={422: {"description": "no supported mix reaches the target"}},
+        )
+        def advise(body: AdviseRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+            try:
+                return service.advise(body.model_dump())  # type: ignore[attr-defined]
+            except Unreachable as exc:
+                raise HTTPException(422, str(exc)) from None
+            except DeadlineExceeded:
+                seconds = art.serve.advise_seconds
+                raise HTTPException(
+                    503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
+                ) from None
 
     @router.get("/health")
     def health() -> dict[str, Any]:

@@ -25,8 +25,9 @@ from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
 from co2mix.core.errors import InputError
-from co2mix.core.params import PlantParams
-from co2mix.core.params_file import parse_params, plant_params
+from co2mix.core.params import Params, PlantParams
+from co2mix.core.params_file import parse_params
+from co2mix.core.params_plant import Serve
 from co2mix.core.records import check
 from co2mix.core.schemas import ConformalInterval, EvaluateMetrics, RefreshMetrics
 
@@ -52,12 +53,22 @@ class TargetModel:
 
 @dataclass(frozen=True)
 class Artifacts:
-    params: PlantParams
+    params: Params
     rev: str | None
     champions: dict[str, TargetModel]  # by target
-    surrogate: dict[str, Pipeline]  # optimize.surrogate's published model, by target
+    surrogate: dict[str, Pipeline] | None  # the plant's optimize.surrogate, by target
     train: pd.DataFrame
     lock_hashes: dict[str, str] = field(default_factory=dict)  # dvc.lock: path -> md5
+
+    @property
+    def serve(self) -> Serve:
+        assert self.params.serve is not None  # load_artifacts refuses a dataset without it
+        return self.params.serve
+
+    @property
+    def plant(self) -> PlantParams | None:
+        """The plant's params (its optimizer: mix advice); None for a CSV dataset."""
+        return self.params if isinstance(self.params, PlantParams) else None
 
     @property
     def features(self) -> list[str]:
@@ -68,12 +79,18 @@ class Artifacts:
         return list(seen)
 
     def categories(self, column: str) -> list[str] | None:
-        """The allowed values of a categorical column (None for a numeric one)."""
+        """The allowed values of a categorical column (None for a numeric one): an ordinal
+        column's declared levels, else the categories the models were trained on."""
+        data = self.params.data
+        if column in data.ordinal:
+            return list(data.ordinal[column])
         if column not in self.train:
             return None
         dtype = self.train[column].dtype
         if isinstance(dtype, pd.CategoricalDtype):
             return [str(c) for c in dtype.categories]
+        if column in data.categorical:
+            return sorted(str(c) for c in self.train[column].dropna().unique())
         return None
 
 
@@ -82,12 +99,18 @@ def local_reader(root: Path) -> Reader:
 
 
 def revision_reader(root: Path, rev: str) -> Reader:
-    """Files as they were at git revision ``rev``: DVC outputs from the local cache."""
+    """Files as they were at git revision ``rev``: DVC outputs from the local cache. A
+    dataset profile (``root`` = ``profiles/<name>``) reads its files inside the repository
+    that holds it."""
     import dvc.api
+
+    root = root.resolve()
+    repo = next((d for d in [root, *root.parents] if (d / ".dvc").is_dir()), root)
+    inside = root.relative_to(repo)
 
     def read(path: Path) -> bytes:
         try:
-            data = dvc.api.read(str(path), repo=str(root), rev=rev, mode="rb")
+            data = dvc.api.read(str(inside / path), repo=str(repo), rev=rev, mode="rb")
         except Exception as exc:  # dvc raises its own types for a missing path or rev
             raise FileNotFoundError(f"{path}@{rev}: {exc}") from None
         return bytes(data)
@@ -136,9 +159,9 @@ def _json(read: Reader, path: Path, schema: Any) -> Any:
 def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
     """Everything the service needs; :class:`ArtifactsMissing` names the first absent file."""
     read = local_reader(root) if rev is None else revision_reader(root, rev)
-    params = plant_params(
-        parse_params(yaml.safe_load(_need(read, paths.PARAMS, "params"))), "serve"
-    )
+    params = parse_params(yaml.safe_load(_need(read, paths.PARAMS, "params")))
+    if params.serve is None:
+        raise ArtifactsMissing(f"{paths.PARAMS}: no serve section: this dataset is not served")
     refreshed: RefreshMetrics = _json(read, paths.REFRESH_METRICS, RefreshMetrics)
     evaluation: EvaluateMetrics = _json(read, paths.EVALUATE_METRICS, EvaluateMetrics)
     champions = {}
@@ -160,9 +183,9 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
             test_metrics={k: float(v) for k, v in scores.items() if isinstance(v, int | float)},
             md5=hashlib.md5(raw).hexdigest(),
         )
-    surrogate_name = params.optimize.surrogate
-    surrogate = {
-        t: _model(read, paths.published_file(t, surrogate_name)) for t in params.data.targets
-    }
+    surrogate = None
+    if isinstance(params, PlantParams):
+        name = params.optimize.surrogate
+        surrogate = {t: _model(read, paths.published_file(t, name)) for t in params.data.targets}
     train = pd.read_parquet(io.BytesIO(_need(read, paths.TRAIN, "prepared training rows")))
     return Artifacts(params, rev, champions, surrogate, train, _lock_hashes(read))

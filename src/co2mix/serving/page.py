@@ -32,15 +32,21 @@ class Page:
     def render(self, query: dict[str, str]) -> tuple[str, int]:
         form = query.get("form")
         result, status = "", 200
-        if form == "advise":
-            result, status = self._advise(query)
+        if form == "advise" and self.advise_model is not None:
+            result, status = self._advise(self.advise_model, query)
         elif form == "predict":
             result, status = self._predict(query)
-        body = (
-            "<h1>co2mix</h1><p>Low-CO2 concrete from the pipeline's published champions.</p>"
+        advise = (
             f"<h2>Advise a mix</h2>{self._form('advise', self.advise_model, query)}"
             f"{result if form == 'advise' else ''}"
-            f"<h2>Predict one batch</h2>{self._form('predict', self.row_model, query)}"
+            if self.advise_model is not None
+            else ""
+        )
+        targets = ", ".join(self.service.art.params.data.targets)
+        body = (
+            f"<h1>co2mix</h1><p>{escape(targets)} from the pipeline's published champions.</p>"
+            f"{advise}"
+            f"<h2>Predict one row</h2>{self._form('predict', self.row_model, query)}"
             f"{result if form == 'predict' else ''}"
             '<p><a href="/docs">API documentation</a></p>'
         )
@@ -81,9 +87,9 @@ class Page:
                 values[field] = raw
         return model.model_validate(values)
 
-    def _advise(self, query: dict[str, str]) -> tuple[str, int]:
+    def _advise(self, model: type[BaseModel], query: dict[str, str]) -> tuple[str, int]:
         try:
-            request = self._parse(self.advise_model, query)
+            request = self._parse(model, query)
             advice = self.service.advise(request.model_dump())
         except ValidationError as exc:
             return _errors(exc), 422

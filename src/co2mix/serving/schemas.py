@@ -39,7 +39,7 @@ def plausible_range(art: Artifacts, column: str) -> tuple[float, float]:
     else:
         span = max(float(values.max() - values.min()), 1.0)
         low, high = float(values.min()) - 10 * span, float(values.max()) + 10 * span
-    if column in art.params.serve.non_negative:
+    if column in art.serve.non_negative:
         low = max(low, 0.0)
     return round(low, 3), round(high, 3)
 
@@ -69,7 +69,7 @@ def predict_request(art: Artifacts) -> type[BaseModel]:
 
 
 def similar_request(art: Artifacts) -> type[BaseModel]:
-    serve = art.params.serve
+    serve = art.serve
     fields: dict[str, Any] = {
         c: _column_field(art, c) for c in [*serve.similar_keys, *serve.similar_numeric]
     }
@@ -77,9 +77,12 @@ def similar_request(art: Artifacts) -> type[BaseModel]:
     return create_model("SimilarRequest", __config__=STRICT, **fields)
 
 
-def advise_request(art: Artifacts) -> type[BaseModel]:
-    """The fixed context (defaults: ``optimize.context``) and the strength target."""
-    opt = art.params.optimize
+def advise_request(art: Artifacts) -> type[BaseModel] | None:
+    """The fixed context (defaults: ``optimize.context``) and the strength target; None
+    for a dataset without the plant's optimizer."""
+    if art.plant is None:
+        return None
+    opt = art.plant.optimize
     context = opt.context
     suppliers = tuple(art.categories("cement_supplier") or [context.cement_supplier])
     return create_model(

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import OptimizeContext
 from co2mix.modeling.explain import Explainer
-from co2mix.optimize.compiled import compile_final, compile_transform
+from co2mix.optimize.compiled import Columns, NotCompilable, compile_final, compile_transform
 from co2mix.optimize.design import DeadlineExceeded, design_mix
 from co2mix.optimize.problem import DataSupport, mix_columns, starting_mixes
 from co2mix.optimize.surrogates import Members
@@ -41,25 +44,46 @@ class Unreachable(ValueError):
         )
 
 
+class NoAdvice(LookupError):
+    """Mix advice is the plant's optimizer's; a CSV dataset has none."""
+
+
+def array_transform(pipeline: Pipeline) -> Callable[[Columns], np.ndarray]:
+    """The pipeline's preprocessing on arrays: compiled where it can be, else through
+    the pipeline itself on a frame (an ordinal encoder, a target transform)."""
+    try:
+        return compile_transform(pipeline)
+    except NotCompilable:
+        return lambda columns: np.asarray(pipeline[:-1].transform(pd.DataFrame(columns)))
+
+
+def array_final(pipeline: Pipeline) -> Callable[[np.ndarray], np.ndarray]:
+    """The pipeline's final model on prepared arrays (compiled where it can be)."""
+    try:
+        return compile_final(pipeline)
+    except NotCompilable:
+        return lambda prepared: np.asarray(pipeline[-1].predict(prepared), dtype=float)
+
+
 class Service:
     """The served artifacts with what every request reuses, built once at startup."""
 
     def __init__(self, art: Artifacts):
         self.art = art
-        params = art.params
-        # the training mixes' index: the data support (when enabled) and the nearest real
-        # mix of every advice, fitted once
-        self.mixes = DataSupport.fit(art.train, params)
-        self.support = self.mixes if params.optimize.support.enabled else None
-        self.starts = starting_mixes(art.train, params)
-        self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
+        if art.plant is not None and art.surrogate is not None:  # mix advice: the plant's
+            # the training mixes' index: the data support (when enabled) and the nearest
+            # real mix of every advice, fitted once
+            self.mixes = DataSupport.fit(art.train, art.plant)
+            self.support = self.mixes if art.plant.optimize.support.enabled else None
+            self.starts = starting_mixes(art.train, art.plant)
+            self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
         self.explainers = {
-            t: (compile_transform(m.pipeline), Explainer(m.pipeline))
+            t: (array_transform(m.pipeline), Explainer(m.pipeline))
             for t, m in art.champions.items()
         }
         self._designing = threading.Lock()
-        self.final_steps = {t: compile_final(m.pipeline) for t, m in art.champions.items()}
-        serve = params.serve
+        self.final_steps = {t: array_final(m.pipeline) for t, m in art.champions.items()}
+        serve = art.serve
         self.similar_rows = art.train.dropna(subset=serve.similar_numeric).reset_index(drop=True)
         scale = self.similar_rows[serve.similar_numeric].std().to_numpy(dtype=float)
         self.similar_scale = np.where(scale > 0, scale, 1.0)
@@ -111,7 +135,7 @@ class Service:
     def similar(self, query: dict[str, Any], n: int) -> list[dict[str, Any]]:
         """The ``n`` training rows with the same key values, nearest on the numeric
         columns (each scaled by its standard deviation), nearest first."""
-        serve, data = self.art.params.serve, self.art.params.data
+        serve, data = self.art.serve, self.art.params.data
         rows = self.similar_rows
         mask = np.ones(len(rows), dtype=bool)
         for key in serve.similar_keys:
@@ -134,7 +158,9 @@ class Service:
     # ------------------------------------------------------------------ advise
 
     def _params_for(self, request: dict[str, Any]) -> PlantParams:
-        params = self.art.params
+        params = self.art.plant
+        if params is None:
+            raise NoAdvice
         context = OptimizeContext(**{k: request[k] for k in OptimizeContext.model_fields})
         optimize = params.optimize.model_copy(
             update={"context": context, "strength_target_mpa": request["strength_target_mpa"]}
