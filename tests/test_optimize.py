@@ -93,10 +93,25 @@ def test_data_support_accepts_training_mixes_and_rejects_far_ones(params, train)
     assert support.violation(far)[0] > 0.0
 
 
-def test_inverted_bounds_are_a_setup_error_naming_the_key(raw_params):
-    params = with_optimize(raw_params, **{"bounds.cement": [400.0, 200.0]})
-    errors = Problem(params, 35.0, None).setup_errors()
-    assert errors == ["optimize.bounds.cement = [400.0, 200.0]: lower bound above upper bound"]
+def test_inverted_bounds_and_limits_are_refused_when_the_params_load(raw_params):
+    with pytest.raises(
+        ParamsError, match=r"optimize.bounds: lower bound above upper bound: cement"
+    ):
+        with_optimize(raw_params, **{"bounds.cement": [400.0, 200.0]})
+    with pytest.raises(ParamsError, match=r"optimize.limits.water_binder = \[0.6, 0.3\]: lower"):
+        with_optimize(raw_params, **{"limits.water_binder": [0.6, 0.3]})
+
+
+def test_an_unreachable_strength_target_is_refused_in_seconds_naming_the_highest(raw_params, train):
+    params = with_optimize(
+        raw_params, strength_target_mpa=120.0, surrogates=["poly2"], pareto_targets_mpa=[35.0]
+    )
+    with pytest.raises(ParamsError) as refused:
+        run_benchmark(params, {"poly2": truth_surrogate("poly2")}, train)
+    message = str(refused.value)
+    assert message.startswith("params.yaml: optimize.strength_target_mpa = 120:")
+    highest = float(message.rsplit("at most ", 1)[1].split(" MPa")[0])
+    assert 40.0 < highest < 120.0
 
 
 # ------------------------------------------------------------------ optimizers
@@ -237,7 +252,6 @@ def test_the_benchmark_is_deterministic(params, train):
     ("key", "value", "reason"),
     [
         ("strength_target_mpa", 120.0, "no mix within optimize.bounds met every constraint"),
-        ("bounds.water", [220.0, 130.0], "optimize.bounds.water = [220.0, 130.0]: lower bound"),
     ],
 )
 def test_infeasible_setups_say_why_and_report_feasible_false(raw_params, train, key, value, reason):

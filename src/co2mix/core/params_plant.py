@@ -110,13 +110,20 @@ class Generate(Section):
 
 
 class MixLimits(Section):
-    """Engineering limits of a mix. Inverted pairs are allowed here: optimize reports
-    such a setup as infeasible (``feasible: false``) instead of refusing to start."""
+    """Engineering limits of a mix; a contradiction (an inverted pair) is refused when the
+    params load, not found after a whole optimize run."""
 
     water_binder: Pair
     scm_share_max: Rate
     fly_ash_share_max: Rate
     fine_agg_min_kg: NonNegative
+
+    @field_validator("water_binder")
+    @classmethod
+    def _ordered(cls, pair: list[float]) -> list[float]:
+        if pair[0] > pair[1]:
+            raise ValueError(f"lower bound {pair[0]:g} above upper bound {pair[1]:g}")
+        return pair
 
 
 class OptimizeContext(Section):
@@ -166,6 +173,9 @@ class Optimize(Section):
     def _every_variable(cls, bounds: dict[str, list[float]]) -> dict[str, list[float]]:
         if list(bounds) != list(DESIGNED_COLUMNS):
             raise ValueError(f"expected bounds for exactly {list(DESIGNED_COLUMNS)}, in order")
+        inverted = [f"{v} {pair}" for v, pair in bounds.items() if pair[0] > pair[1]]
+        if inverted:
+            raise ValueError(f"lower bound above upper bound: {', '.join(inverted)}")
         return bounds
 
     @model_validator(mode="after")

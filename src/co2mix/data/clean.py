@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from co2mix.core.errors import InputError
+from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.params import Data, Detect, Prepare
 from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, RowSets, TruthRecord
 from co2mix.data import detect, scoring
@@ -210,6 +210,11 @@ def prepare(
         "test": int(test[numeric].isna().sum().sum()),
         "fresh": int(fresh[numeric].isna().sum().sum()),
     }
+    if prep.knn_k > len(train):
+        raise ParamsError(
+            f"params.yaml: prepare.knn_k = {prep.knn_k}: more neighbours than the "
+            f"{len(train)} training rows (expected at most {len(train)})"
+        )
     fill = fit_imputer(train, numeric, prep.knn_k, prep.knn_fit_rows, prep.seed)
     train, test, fresh = fill(train), fill(test), fill(fresh)
 

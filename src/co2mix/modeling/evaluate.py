@@ -23,6 +23,7 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
+from co2mix.core.errors import InputError
 from co2mix.core.params import Evaluate, Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.records import number
@@ -199,6 +200,8 @@ def evaluate_all(
     and the fresh rows; the noise floor comes from the simulator's truth record (a CSV
     source has none)."""
     validate_models(params.train)
+    if test.empty:
+        raise InputError(f"{paths.TEST}: no rows (expected the test split: run dvc repro prepare)")
     sigmas = truth["noise_sigma"] if truth else {}
     results = {}
     for target in params.data.targets:

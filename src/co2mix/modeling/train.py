@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from co2mix.core.errors import ParamsError
+from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.params import Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TrainMetrics
@@ -49,6 +49,7 @@ def train_one(
     spec = fit_spec(params, target, model)
     require_columns(f"train.features.{target}", spec.features, list(train.columns), source)
     require_columns("data.targets", [target], list(train.columns), source)
+    check_training_rows(train, spec, target, model, source)
     fitted = fit_model(model, spec, train, train[target])
     metrics: TrainMetrics = {
         "target": target,
@@ -58,3 +59,30 @@ def train_one(
         **fitted.info,
     }
     return TrainResult(fitted, metrics)
+
+
+ROWS_PER_FEATURE = 2  # fewer rows than this per feature (and MIN_ROWS) cannot be learnt
+MIN_ROWS = 20  # honestly from, with a validation split taken out of them
+
+
+def check_training_rows(
+    train: pd.DataFrame, spec: FitSpec[Options], target: str, model: str, source: str
+) -> None:
+    """Refuse rows a model cannot learn from: a numeric feature holding text (naming the
+    row and value), a target with no value, or too few rows for the features."""
+    for column in [*spec.features, target]:
+        if column in spec.categorical or pd.api.types.is_numeric_dtype(train[column]):
+            continue
+        numbers = pd.to_numeric(train[column], errors="coerce")
+        bad = numbers.isna() & train[column].notna()
+        at = bad.idxmax() if bad.any() else train.index[0]
+        raise InputError(
+            f"{source}: column {column!r} must be numeric; row {at} holds {train[column][at]!r}"
+        )
+    needed = max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))
+    rows = int(train[target].notna().sum())
+    if rows < needed:
+        raise InputError(
+            f"{source}: {rows} rows with a {target} value; {model} needs at least {needed} "
+            f"to learn {len(spec.features)} features and hold out a validation split"
+        )

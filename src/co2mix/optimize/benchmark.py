@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from co2mix.core.errors import ParamsError
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import OptimizerName
 from co2mix.core.schemas_optimize import (
@@ -23,6 +24,7 @@ from co2mix.core.schemas_optimize import (
     RunRecord,
     TruthCheck,
 )
+from co2mix.optimize.design import highest_strength
 from co2mix.optimize.executor import Request, Setting, solve_all
 from co2mix.optimize.problem import (
     DataSupport,
@@ -159,9 +161,6 @@ class Benchmark:
     def run(self) -> Outcome:
         """Walk the benchmark once noting every run it asks for, make all of them (on
         ``optimize.n_jobs`` processes), then walk it again with the results."""
-        errors = Problem(self.params, self.opt.strength_target_mpa, None).setup_errors()
-        if errors:
-            return self._infeasible("; ".join(errors))
         self._planned = []
         self._evaluate()
         planned, self._planned = self._planned, None
@@ -298,20 +297,29 @@ class Benchmark:
     def _reference_mix(self) -> ReferenceMix:
         return {CO2: rounded(self.reference[CO2]), STRENGTH: rounded(self.reference[STRENGTH])}
 
-    def _infeasible(self, reason: str) -> Outcome:
-        metrics: OptimizeMetrics = {
-            "feasible": False,
-            "reason": reason,
-            "strength_target_mpa": self.opt.strength_target_mpa,
-            "surrogate": self.opt.surrogate,
-            "reference_mix": self._reference_mix(),
-        }
-        empty = pd.DataFrame(columns=["evaluations", *self.opt.optimizers])
-        return Outcome(metrics, empty, pd.DataFrame(columns=["strength_target_mpa"]), {})
-
 
 def run_benchmark(
     params: PlantParams, surrogates: dict[str, Surrogate], train: pd.DataFrame
 ) -> Outcome:
-    """The whole optimize stage's computation."""
-    return Benchmark(params, surrogates, train).run()
+    """The whole optimize stage's computation, after a quick check that the answer's
+    surrogate can reach ``optimize.strength_target_mpa`` at all."""
+    benchmark = Benchmark(params, surrogates, train)
+    check_reachable(params, surrogates[params.optimize.surrogate], benchmark.setting)
+    return benchmark.run()
+
+
+def check_reachable(params: PlantParams, surrogate: Surrogate, setting: Setting) -> None:
+    """Refuse, within a second, a strength target no supported mix is predicted to reach
+    (the benchmark would spend minutes to report every run infeasible), naming the key
+    and the highest strength the answer's surrogate reaches."""
+    target = params.optimize.strength_target_mpa
+    highest = highest_strength(
+        params, setting.support, surrogate.predict, setting.starts, params.optimize.seeds[0]
+    )
+    if highest is None or highest < target:
+        reach = "no mix at all" if highest is None else f"at most {highest:.1f} MPa"
+        raise ParamsError(
+            f"params.yaml: optimize.strength_target_mpa = {target:g}: no mix within "
+            f"optimize.bounds, the mix limits and the data support is predicted to reach it; "
+            f"the highest the {surrogate.name} surrogate reaches is {reach}"
+        )

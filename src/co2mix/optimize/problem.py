@@ -142,18 +142,6 @@ class Problem:
         bounds = self.params.optimize.bounds
         return [(bounds[v][0], bounds[v][1]) for v in DESIGNED_COLUMNS]
 
-    def setup_errors(self) -> list[str]:
-        """Why no mix can satisfy the setup before any evaluation (empty when it may)."""
-        errors = [
-            f"optimize.bounds.{name} = {pair}: lower bound above upper bound"
-            for name, pair in self.params.optimize.bounds.items()
-            if pair[0] > pair[1]
-        ]
-        low, high = self.params.optimize.limits.water_binder
-        if low > high:
-            errors.append(f"optimize.limits.water_binder = [{low}, {high}]: lower above upper")
-        return errors
-
     def limit_violation(self, columns: Columns) -> np.ndarray:
         """Mix-design limits, each scaled so that 1 is a large breach."""
         limits = self.params.optimize.limits

@@ -55,7 +55,6 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
     art = service.art
     PredictRequest = predict_request(art)
     SimilarRequest = similar_request(art)
-    AdviseRequest = advise_request(art)
     router = APIRouter(prefix=f"/{API_VERSION}")
     keys = art.serve.similar_keys
 
@@ -81,6 +80,27 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
             "rows": service.similar(query, query["n"]),
         }
 
+    _advise_route(router, service)
+
+    @router.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "targets": list(art.champions), "rev": art.rev}
+
+    @router.get("/model")
+    def model() -> dict[str, Any]:
+        return _model_info(service)
+
+    @router.get("/requests")
+    def requests(limit: int = Query(20, ge=1, le=1000)) -> list[dict[str, Any]]:
+        return log.latest(limit)
+
+    return router
+
+
+def _advise_route(router: APIRouter, service: Service) -> None:
+    """``POST /advise``: the plant's mix advice, or a 404 saying a CSV dataset has none."""
+    art = service.art
+    AdviseRequest = advise_request(art)
     if AdviseRequest is None:
 
         @router.post("/advise", responses={404: {"description": "this dataset has no advice"}})
@@ -108,20 +128,6 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
                 raise HTTPException(
                     503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
                 ) from None
-
-    @router.get("/health")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "targets": list(art.champions), "rev": art.rev}
-
-    @router.get("/model")
-    def model() -> dict[str, Any]:
-        return _model_info(service)
-
-    @router.get("/requests")
-    def requests(limit: int = Query(20, ge=1, le=1000)) -> list[dict[str, Any]]:
-        return log.latest(limit)
-
-    return router
 
 
 class RequestLogMiddleware:
