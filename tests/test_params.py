@@ -28,7 +28,7 @@ def test_committed_params_are_valid():
         ("generate.reference.rows", 2.5, "valid integer"),
         ("generate.noise.co2_sigma", "five", "valid number"),
         ("data.sensor_columns", ["humidity_pct", "humidity_pct"], "listed more than once"),
-        ("generate.faults.tampered_hours", [8.0, 2.0], "[shortest, longest]"),
+        ("generate.faults.tampered_hours", [8.0, 2.0], "lower bound 8 above upper bound 2"),
         ("generate.current.start", "2024-06-01", "must not be before reference.end"),
         ("generate.reference.end", "2022-01-01", "must be after start"),
         ("generate.current.magnitude", -1, "greater than or equal to 0"),

@@ -35,3 +35,10 @@ def unique(values: list[str]) -> list[str]:
     if repeated:
         raise ValueError(f"columns listed more than once: {repeated}")
     return values
+
+
+def ordered(pair: list[float]) -> list[float]:
+    """A field validator: a [lower, upper] pair, lower first."""
+    if pair[0] > pair[1]:
+        raise ValueError(f"lower bound {pair[0]:g} above upper bound {pair[1]:g}")
+    return pair

@@ -18,6 +18,7 @@ from co2mix.core.params_base import (
     Section,
     Seed,
     Support,
+    ordered,
     unique,
 )
 from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
@@ -56,12 +57,7 @@ class Faults(Section):
     tampered_start_rate: Rate
     tampered_hours: Annotated[list[Positive], Field(min_length=2, max_length=2)]
 
-    @field_validator("tampered_hours")
-    @classmethod
-    def _ordered(cls, hours: list[float]) -> list[float]:
-        if hours[0] > hours[1]:
-            raise ValueError(f"expected [shortest, longest], got {list(hours)}")
-        return hours
+    _ordered = field_validator("tampered_hours")(ordered)
 
 
 class Noise(Section):
@@ -118,12 +114,7 @@ class MixLimits(Section):
     fly_ash_share_max: Rate
     fine_agg_min_kg: NonNegative
 
-    @field_validator("water_binder")
-    @classmethod
-    def _ordered(cls, pair: list[float]) -> list[float]:
-        if pair[0] > pair[1]:
-            raise ValueError(f"lower bound {pair[0]:g} above upper bound {pair[1]:g}")
-        return pair
+    _ordered = field_validator("water_binder")(ordered)
 
 
 class OptimizeContext(Section):

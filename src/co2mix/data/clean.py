@@ -164,6 +164,34 @@ def _batch_metrics(
     return metrics
 
 
+def _split(
+    combined: pd.DataFrame, current: pd.DataFrame, data: Data, prep: Prepare
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """(train, test, fresh rows, where the fresh rows come from)."""
+    if prep.split == "batches":  # the source split its rows: reference trains, current tests
+        train = combined[combined[BATCH] == "reference"].reset_index(drop=True)
+        test = combined[combined[BATCH] == "current"].reset_index(drop=True)
+        fresh, origin = test.iloc[:0], "none: the current batch is the test set"
+    else:
+        train, test = split_rows(
+            combined, prep.split, prep.test_fraction, prep.seed, data.order_column
+        )
+        if prep.use == "reference":
+            fresh, origin = current, "the whole current batch"
+        else:
+            fresh, origin = test[test[BATCH] == "current"], "the current batch's test rows"
+    train, test, fresh = (f.drop(columns=BATCH, errors="ignore") for f in (train, test, fresh))
+    return train, test, fresh, origin
+
+
+def _check_neighbours(prep: Prepare, rows: int) -> None:
+    if prep.knn_k > rows:
+        raise ParamsError(
+            f"params.yaml: prepare.knn_k = {prep.knn_k}: more neighbours than the "
+            f"{rows} training rows (expected at most {rows})"
+        )
+
+
 BATCH = "_batch"  # which raw batch a row came from, while the batches are combined
 
 
@@ -185,20 +213,7 @@ def prepare(
     combined = pd.concat(
         [cleaned[n].frame.assign(**{BATCH: n}) for n in names], ignore_index=True
     )
-    if prep.split == "batches":  # the source split its rows: reference trains, current tests
-        train = combined[combined[BATCH] == "reference"].reset_index(drop=True)
-        test = combined[combined[BATCH] == "current"].reset_index(drop=True)
-    else:
-        train, test = split_rows(
-            combined, prep.split, prep.test_fraction, prep.seed, data.order_column
-        )
-    if prep.split == "batches":
-        fresh, origin = test.iloc[:0], "none: the current batch is the test set"
-    elif prep.use == "reference":
-        fresh, origin = cleaned["current"].frame, "the whole current batch"
-    else:
-        fresh, origin = test[test[BATCH] == "current"], "the current batch's test rows"
-    train, test, fresh = (f.drop(columns=BATCH, errors="ignore") for f in (train, test, fresh))
+    train, test, fresh, origin = _split(combined, cleaned["current"].frame, data, prep)
 
     numeric = [
         c
@@ -210,11 +225,7 @@ def prepare(
         "test": int(test[numeric].isna().sum().sum()),
         "fresh": int(fresh[numeric].isna().sum().sum()),
     }
-    if prep.knn_k > len(train):
-        raise ParamsError(
-            f"params.yaml: prepare.knn_k = {prep.knn_k}: more neighbours than the "
-            f"{len(train)} training rows (expected at most {len(train)})"
-        )
+    _check_neighbours(prep, len(train))
     fill = fit_imputer(train, numeric, prep.knn_k, prep.knn_fit_rows, prep.seed)
     train, test, fresh = fill(train), fill(test), fill(fresh)
 

@@ -309,7 +309,7 @@ def run_benchmark(
 
 
 def check_reachable(params: PlantParams, surrogate: Surrogate, setting: Setting) -> None:
-    """Refuse, within a second, a strength target no supported mix is predicted to reach
+    """Refuse, in seconds, a strength target no supported mix is predicted to reach
     (the benchmark would spend minutes to report every run infeasible), naming the key
     and the highest strength the answer's surrogate reaches."""
     target = params.optimize.strength_target_mpa
