@@ -71,6 +71,12 @@ def fit_imputer(
     if len(train) < 2:
         raise InputError(f"cannot impute from {len(train)} training row(s)")
     values = train[columns].to_numpy(dtype=float)
+    empty = [c for c, v in zip(columns, values.T, strict=True) if np.isnan(v).all()]
+    if empty:
+        raise InputError(
+            f"cannot impute: column(s) {empty} have no value at all in the {len(values)} "
+            "training rows (expected readings to learn from)"
+        )
     center = np.nanmean(values, axis=0)
     scale = np.nanstd(values, axis=0)
     scale[~np.isfinite(scale) | (scale == 0)] = 1.0
@@ -80,11 +86,7 @@ def fit_imputer(
         reference = values[np.sort(chosen)]
     donors = (reference[~np.isnan(reference).any(axis=1)] - center) / scale
     if len(donors) == 0:
-        empty = [c for c, v in zip(columns, values.T, strict=True) if np.isnan(v).all()]
-        raise InputError(
-            "cannot impute: no training row has every numeric feature"
-            + (f" (no value at all in {empty})" if empty else "")
-        )
+        raise InputError("cannot impute: no training row has every numeric feature")
     fill = _nearest_donors(donors, min(k, len(donors)))
 
     def filled(frame: pd.DataFrame) -> pd.DataFrame:
