@@ -113,6 +113,8 @@ def test_committed_boxcrete_scores_every_model_of_both_targets():
         scores = evaluation[target]["models"]
         assert {"linear", "poly2", "xgboost", "gp"} <= set(scores)
         assert all({"rmse", "r2"} <= set(s) for s in scores.values())
+        # 28-day strength and GWP: every model scored on the 28-day test rows too
+        assert all(s["slices"]["age_28_days"]["rows"] > 20 for s in scores.values())
     ingest = metrics(COMMITTED["boxcrete"], "ingest.json")
     assert ingest["split"] == "group"
     assert ingest["groups"]["reference"] + ingest["groups"]["current"] <= 174

@@ -161,6 +161,8 @@ class Evaluate(Section):
     explain_rows: Annotated[int, Field(ge=1, le=100)]
     importance_repeats: Annotated[int, Field(ge=1)]
     plot_rows: Annotated[int, Field(ge=10)]
+    # name -> pandas query over the test rows: every model is also scored on that slice
+    slices: dict[str, str] = Field(default_factory=dict)
 
 
 class Refresh(Section):

@@ -253,6 +253,15 @@ class FreshScores(TypedDict):
     degradation: NotRequired[float]  # fresh RMSE / test RMSE: 1 when as good as on test
 
 
+class SliceScores(TypedDict):
+    """A model's test scores on the test rows of one ``evaluate.slices`` query."""
+
+    rows: int
+    rmse: float
+    mae: float
+    r2: float | None  # None for a one-row slice
+
+
 class ModelScores(TypedDict):
     rmse: float
     mae: float
@@ -261,6 +270,7 @@ class ModelScores(TypedDict):
     rmse_over_sigma: NotRequired[float]  # only where the noise floor is known (truth.json)
     robustness: NotRequired[dict[str, float]]
     fresh: NotRequired[FreshScores]  # absent when there are no fresh rows
+    slices: NotRequired[dict[str, SliceScores]]  # evaluate.slices, when declared
 
 
 class TargetEvaluation(TypedDict):

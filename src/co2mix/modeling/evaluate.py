@@ -23,13 +23,14 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
-from co2mix.core.errors import InputError
+from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.params import Evaluate, Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.records import number
 from co2mix.core.schemas import (
     ExplainedRow,
     ModelScores,
+    SliceScores,
     TargetEvaluation,
     TruthRecord,
     Unsupported,
@@ -109,6 +110,8 @@ def score_models(
             f"rmse_noise_{level:g}": perturbed_rmse(pipeline, x, y, numeric, level, settings.seed)
             for level in settings.noise_levels
         }
+        if settings.slices:
+            scores["slices"] = slice_scores(pipeline, test, task, settings.slices)
         if len(fresh):
             predicted = pipeline.predict(fresh[task.features])
             scores["fresh"] = fresh_scores(
@@ -116,6 +119,36 @@ def score_models(
             )
         per_model[name] = scores
     return per_model
+
+
+def test_slice(test: pd.DataFrame, name: str, query: str) -> pd.DataFrame:
+    """The test rows ``evaluate.slices.<name>`` selects; a bad query or an empty slice
+    is refused naming it."""
+    try:
+        rows = test.query(query, engine="python")
+    except Exception as exc:  # pandas raises many kinds for a bad expression
+        raise ParamsError(f"params.yaml: evaluate.slices.{name} = {query!r}: {exc}") from None
+    if rows.empty:
+        raise InputError(f"{paths.TEST}: evaluate.slices.{name} = {query!r} selects no test row")
+    return rows
+
+
+def slice_scores(
+    pipeline: Pipeline, test: pd.DataFrame, task: Task, slices: dict[str, str]
+) -> dict[str, SliceScores]:
+    """The model's RMSE, MAE and R2 on each declared slice of the test rows (BOxCrete's
+    28-day strength: the same model, scored where the design constraint lives)."""
+    out: dict[str, SliceScores] = {}
+    for name, query in slices.items():
+        rows = test_slice(test, name, query)
+        y, predicted = rows[task.target], pipeline.predict(rows[task.features])
+        out[name] = {
+            "rows": len(rows),
+            "rmse": number(root_mean_squared_error(y, predicted)),
+            "mae": number(mean_absolute_error(y, predicted)),
+            "r2": number(r2_score(y, predicted)) if len(rows) > 1 else None,
+        }
+    return out
 
 
 def champion_importance(
