@@ -16,7 +16,7 @@ from co2mix.core.params_plant import Generate
 from tests.helpers import (
     committed_params,
     copy_project,
-    run,
+    init_and_reproduce,
     set_key,
     small_pipeline,
     write_params,
@@ -65,9 +65,7 @@ def reproduced(tmp_path_factory, raw_params) -> tuple[Path, dict[str, Any]]:
     project = copy_project(tmp_path_factory.mktemp("reproduced"))
     raw = small_pipeline(raw_params)
     write_params(project, raw)
-    run(["git", "init", "-q", "-b", "main"], project)
-    run(["dvc", "init", "-q"], project)
-    run(["dvc", "repro"], project)
+    init_and_reproduce(project)
     return project, raw
 
 

@@ -70,6 +70,23 @@ def run(
     return result
 
 
+def add_profile(project: Path, name: str, raw: dict[str, Any]) -> Path:
+    """``profiles/<name>`` in a project copy: the shared CSV pipeline file and ``raw`` as
+    its params (the data it reads is the caller's to put in place)."""
+    profile = project / "profiles" / name
+    profile.mkdir(parents=True)
+    shutil.copy2(ROOT / "profiles/diamonds/dvc.yaml", profile / "dvc.yaml")
+    (profile / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    return profile
+
+
+def init_and_reproduce(project: Path, *targets: str) -> None:
+    """Make ``project`` a git and DVC repository and reproduce ``targets`` (all: none)."""
+    run(["git", "init", "-q", "-b", "main"], project)
+    run(["dvc", "init", "-q"], project)
+    run(["dvc", "repro", *targets], project)
+
+
 def write_params(project: Path, raw: dict[str, Any]) -> None:
     (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 

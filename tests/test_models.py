@@ -240,14 +240,16 @@ def test_the_gp_refuses_more_rows_than_it_can_afford(raw_params):
 
 def test_evaluate_slices_score_every_model_where_the_query_selects(raw_params):
     from co2mix.core.errors import InputError
-    from co2mix.modeling.evaluate import slice_scores
+    from co2mix.modeling.evaluate import slice_scores, test_slice
 
     data = csv_rows(300)
     from co2mix.modeling.models import LinearOptions
 
     pipeline = fit_model_named("linear", csv_spec("linear", LinearOptions(), "log"), data)
     task = Task("price", ["a", "grade", "site"], ["grade", "site"], None, "row", "row")
-    scores = slice_scores(pipeline, data, task, {"high": "grade == 'high'", "all": "a >= 0"})
+    queries = {"high": "grade == 'high'", "all": "a >= 0"}
+    slices = {name: test_slice(data, name, query) for name, query in queries.items()}
+    scores = slice_scores(pipeline, slices, task)
     high = data[data["grade"] == "high"]
     assert scores["high"]["rows"] == len(high) and scores["all"]["rows"] == len(data)
     predicted = pipeline.predict(high[task.features])
@@ -255,9 +257,9 @@ def test_evaluate_slices_score_every_model_where_the_query_selects(raw_params):
         np.mean(np.abs(predicted - high["price"])), rel=1e-5
     )
     with pytest.raises(ParamsError, match=r"evaluate.slices.bad"):
-        slice_scores(pipeline, data, task, {"bad": "nope > 1"})
+        test_slice(data, "bad", "nope > 1")
     with pytest.raises(InputError, match=r"evaluate.slices.none .* selects no test row"):
-        slice_scores(pipeline, data, task, {"none": "a > 1000"})
+        test_slice(data, "none", "a > 1000")
 
 
 def fit_model_named(name, spec, data):

@@ -12,10 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.csv_profile import csv_params, synthetic_csv
-from tests.helpers import ROOT, copy_project, run
+from tests.helpers import ROOT, add_profile, copy_project, init_and_reproduce, run
 
 PROFILES = sorted(p.parent.name for p in (ROOT / "profiles").glob("*/dvc.yaml"))
 
@@ -31,14 +30,9 @@ def test_every_csv_profile_runs_the_same_pipeline_file():
 def csv_project(tmp_path_factory):
     """A fresh repository with a profile of a test-written CSV, reproduced once."""
     project = copy_project(tmp_path_factory.mktemp("csv"))
-    profile = project / "profiles" / "mine"
-    profile.mkdir(parents=True)
-    shutil.copy2(ROOT / "profiles/diamonds/dvc.yaml", profile / "dvc.yaml")
+    profile = add_profile(project, "mine", csv_params("rows.csv"))
     synthetic_csv(profile / "rows.csv")
-    (profile / "params.yaml").write_text(yaml.safe_dump(csv_params("rows.csv"), sort_keys=False))
-    run(["git", "init", "-q", "-b", "main"], project)
-    run(["dvc", "init", "-q"], project)
-    run(["dvc", "repro", "profiles/mine/dvc.yaml"], project)
+    init_and_reproduce(project, "profiles/mine/dvc.yaml")
     return project
 
 

@@ -14,7 +14,7 @@ from co2mix.serving.app import create_app
 from co2mix.serving.artifacts import load_artifacts
 from co2mix.serving.log import RequestLog
 from co2mix.serving.service import Service
-from tests.helpers import ROOT, copy_project, run
+from tests.helpers import ROOT, add_profile, copy_project, init_and_reproduce
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +23,12 @@ pytestmark = pytest.mark.integration
 def diamonds(tmp_path_factory):
     """The diamonds profile reproduced (a short search) in a fresh repository."""
     project = copy_project(tmp_path_factory.mktemp("diamonds"))
-    profile = project / "profiles/diamonds"
-    profile.mkdir(parents=True)
-    shutil.copy2(ROOT / "profiles/diamonds/dvc.yaml", profile)
-    (project / "datasets").mkdir()
-    shutil.copy2(ROOT / "datasets/diamonds.csv", project / "datasets")
     raw = yaml.safe_load((ROOT / "profiles/diamonds/params.yaml").read_text())
     raw["train"]["xgboost"] |= {"n_trials": 3, "max_estimators": 300}
-    (profile / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    run(["git", "init", "-q", "-b", "main"], project)
-    run(["dvc", "init", "-q"], project)
-    run(["dvc", "repro", "profiles/diamonds/dvc.yaml"], project)
+    profile = add_profile(project, "diamonds", raw)
+    (project / "datasets").mkdir()
+    shutil.copy2(ROOT / "datasets/diamonds.csv", project / "datasets")
+    init_and_reproduce(project, "profiles/diamonds/dvc.yaml")
     return profile
 
 

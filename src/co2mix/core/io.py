@@ -35,6 +35,13 @@ def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
         raise InputError(f"{path}: not a readable parquet file: {exc}") from None
 
 
+def first_non_number(values: pd.Series) -> Any:
+    """The index label of the first value that is there but is not a number (None when
+    every present value is one): what a refusal names, as a CSV line or a row."""
+    bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+    return bad.idxmax() if bad.any() else None
+
+
 def loads_json(text: str, where: str) -> Any:
     """JSON text decoded; invalid JSON is an :class:`InputError` naming ``where``."""
     try:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from co2mix.core.errors import InputError, ParamsError
+from co2mix.core.io import first_non_number
 from co2mix.core.params import CsvParams
 from co2mix.core.records import number
 from co2mix.core.schemas import IngestMetrics
@@ -55,15 +56,13 @@ def read_csv(path: Path, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
-    converted = pd.to_numeric(frame[column], errors="coerce")
-    bad = converted.isna() & frame[column].notna()
-    if bad.any():
-        at = bad.idxmax()
+    at = first_non_number(frame[column])
+    if at is not None:
         raise InputError(
             f"{path}: column {column!r}, line {frame.at[at, LINE]}: "
             f"{frame.at[at, column]!r} is not a number (expected a numeric column)"
         )
-    return converted.astype(float)
+    return pd.to_numeric(frame[column]).astype(float)
 
 
 def _categories(frame: pd.DataFrame, column: str, order: list[str] | None, path: Path) -> None:

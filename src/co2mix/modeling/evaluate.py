@@ -103,6 +103,7 @@ def score_models(
     x, y = test[task.features], test[task.target]
     exact = set(task.categorical) | set(settings.exact_features)
     numeric = [c for c in task.features if c not in exact]
+    slices = {name: test_slice(test, name, query) for name, query in settings.slices.items()}
     per_model: dict[str, ModelScores] = {}
     for name, pipeline in pipelines.items():
         scores = regression_metrics(y, pipeline.predict(x), task.sigma)
@@ -110,8 +111,8 @@ def score_models(
             f"rmse_noise_{level:g}": perturbed_rmse(pipeline, x, y, numeric, level, settings.seed)
             for level in settings.noise_levels
         }
-        if settings.slices:
-            scores["slices"] = slice_scores(pipeline, test, task, settings.slices)
+        if slices:
+            scores["slices"] = slice_scores(pipeline, slices, task)
         if len(fresh):
             predicted = pipeline.predict(fresh[task.features])
             scores["fresh"] = fresh_scores(
@@ -134,13 +135,12 @@ def test_slice(test: pd.DataFrame, name: str, query: str) -> pd.DataFrame:
 
 
 def slice_scores(
-    pipeline: Pipeline, test: pd.DataFrame, task: Task, slices: dict[str, str]
+    pipeline: Pipeline, slices: dict[str, pd.DataFrame], task: Task
 ) -> dict[str, SliceScores]:
     """The model's RMSE, MAE and R2 on each declared slice of the test rows (BOxCrete's
     28-day strength: the same model, scored where the design constraint lives)."""
     out: dict[str, SliceScores] = {}
-    for name, query in slices.items():
-        rows = test_slice(test, name, query)
+    for name, rows in slices.items():
         y, predicted = rows[task.target], pipeline.predict(rows[task.features])
         out[name] = {
             "rows": len(rows),

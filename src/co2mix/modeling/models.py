@@ -22,7 +22,6 @@ from pydantic import Field
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import LinearRegression, RidgeCV
-from sklearn.metrics import root_mean_squared_error
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
@@ -39,7 +38,6 @@ from co2mix.modeling.registry import (
     on_target_scale,
     preprocessor,
     register,
-    validation_split,
 )
 from co2mix.modeling.search import XGBoostOptions, tune_xgboost
 
@@ -112,14 +110,14 @@ def gaussian_process(
         random_state=spec.seed,
     )
     pipeline = Pipeline([("prep", prep), ("model", on_target_scale(spec, model))])
-    x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
-    pipeline.fit(x_fit, y_fit)
-    score = root_mean_squared_error(y_val, pipeline.predict(x_val))
-    # the refit on every row starts from the kernel the validation fit found: one local
-    # optimisation instead of a new search with restarts (it moves little with 25 % more rows)
-    model.set_params(kernel=final_estimator(pipeline).kernel_, n_restarts_optimizer=0)
-    pipeline.fit(x, y)
-    fitted = Fitted(pipeline, {"validation_rmse": round(float(score), 6)})
+
+    def warm_start(validated: Pipeline) -> None:
+        # the refit on every row starts from the kernel the validation fit found: one local
+        # optimisation instead of a new search with restarts (it moves little with 25 %
+        # more rows)
+        model.set_params(kernel=final_estimator(validated).kernel_, n_restarts_optimizer=0)
+
+    fitted = fit_with_validation(spec, pipeline, x, y, before_refit=warm_start)
     kernel = final_estimator(pipeline).kernel_.get_params()
     scales = np.atleast_1d(kernel["k1__k2__length_scale"])
     names = pipeline.named_steps["prep"].get_feature_names_out()

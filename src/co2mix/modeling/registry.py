@@ -103,13 +103,19 @@ def refuse_unknown(encoder: OneHotEncoder | OrdinalEncoder, x: Any) -> None:
     names = list(getattr(encoder, "feature_names_in_", range(len(encoder.categories_))))
     frame = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=object))
     for i, (name, levels) in enumerate(zip(names, encoder.categories_, strict=True)):
-        values = frame.iloc[:, i]
-        unknown = ~values.isin(list(levels))
-        if unknown.any():
-            raise ValueError(
-                f"column {name!r}: unknown category {values[unknown].iloc[0]!r}; the model "
-                f"knows {list(levels)}"
-            )
+        refuse_unknown_values(name, frame.iloc[:, i], levels)
+
+
+def refuse_unknown_values(name: Any, values: Any, levels: Any) -> None:
+    """Raise naming ``name``, the first of ``values`` not in ``levels`` and the levels:
+    the one check behind the encoders and the optimizer's compiled one-hot."""
+    values = np.asarray(values, dtype=object)
+    unknown = ~np.isin(values, np.asarray(levels, dtype=object))
+    if unknown.any():
+        raise ValueError(
+            f"column {name!r}: unknown category {values[unknown][0]!r}; the model "
+            f"knows {list(levels)}"
+        )
 
 
 class KnownCategories(OneHotEncoder):
@@ -178,12 +184,19 @@ def validation_split(
 
 
 def fit_with_validation(
-    spec: FitSpec[Options], pipeline: Pipeline, x: pd.DataFrame, y: pd.Series
+    spec: FitSpec[Options],
+    pipeline: Pipeline,
+    x: pd.DataFrame,
+    y: pd.Series,
+    before_refit: Callable[[Pipeline], None] | None = None,
 ) -> Fitted:
-    """Score on a held-out validation split, then refit on all training rows."""
+    """Score on a held-out validation split, then refit on all training rows;
+    ``before_refit`` may carry what the first fit learnt into the refit (a kernel)."""
     x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
     pipeline.fit(x_fit, y_fit)
     score = root_mean_squared_error(y_val, pipeline.predict(x_val))
+    if before_refit is not None:
+        before_refit(pipeline)
     pipeline.fit(x, y)
     return Fitted(pipeline, {"validation_rmse": round(float(score), 6)})
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from co2mix.core.errors import InputError, ParamsError
+from co2mix.core.io import first_non_number
 from co2mix.core.params import Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TrainMetrics
@@ -73,9 +74,8 @@ def check_training_rows(
     for column in [*spec.features, target]:
         if column in spec.categorical or pd.api.types.is_numeric_dtype(train[column]):
             continue
-        numbers = pd.to_numeric(train[column], errors="coerce")
-        bad = numbers.isna() & train[column].notna()
-        at = bad.idxmax() if bad.any() else train.index[0]
+        at = first_non_number(train[column])
+        at = train.index[0] if at is None else at
         raise InputError(
             f"{source}: column {column!r} must be numeric; row {at} holds {train[column][at]!r}"
         )

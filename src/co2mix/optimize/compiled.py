@@ -23,6 +23,8 @@ from sklearn.preprocessing import (
 )
 from xgboost import XGBModel
 
+from co2mix.modeling.registry import refuse_unknown_values
+
 Columns = Mapping[str, np.ndarray]  # candidates, one array per feature (or a frame)
 Step = Callable[[np.ndarray], np.ndarray]
 ArrayModel = Callable[[Columns], np.ndarray]
@@ -45,21 +47,14 @@ def _scale(scaler: StandardScaler) -> Step:
 def _one_hot(encoder: OneHotEncoder, names: Sequence[str]) -> ArrayModel:
     """Indicator columns in the encoder's order, without the dropped level; an unknown
     category is refused as the encoder refuses it (naming the column and the value)."""
-    known = [np.asarray(levels, dtype=object) for levels in encoder.categories_]
     kept = []
     for i, categories in enumerate(encoder.categories_):
         dropped = None if encoder.drop_idx_ is None else encoder.drop_idx_[i]
         kept.append([c for j, c in enumerate(categories) if dropped is None or j != dropped])
 
     def encode(columns: Columns) -> np.ndarray:
-        for name, levels in zip(names, known, strict=True):
-            values = np.asarray(columns[name], dtype=object)
-            unknown = ~np.isin(values, levels)
-            if unknown.any():
-                raise ValueError(
-                    f"column {name!r}: unknown category {values[unknown][0]!r}; the model "
-                    f"knows {list(levels)}"
-                )
+        for name, levels in zip(names, encoder.categories_, strict=True):
+            refuse_unknown_values(name, columns[name], levels)
         blocks = [
             np.asarray(columns[name], dtype=object)[:, None] == np.asarray(levels, dtype=object)
             for name, levels in zip(names, kept, strict=True)

@@ -184,15 +184,15 @@ def _real(row: pd.Series, design: Design, name_column: str) -> RealMix:
 
 def _answer(space: Space, x: np.ndarray, seeds: list[int]) -> DesignAnswer:
     _, violation, held = space.evaluate(x[None, :])
-    models = space.models
     frame = space.frame(x[None, :])
-    predicted = {t: number(float(models[t].predict(frame)[0][0]), 4) for t in models}
-    stds = {t: s for t in models if (s := models[t].predict(frame)[1]) is not None}
+    outputs = {t: model.predict(frame) for t, model in space.models.items()}  # (mean, std)
     return {
         "mix": {v: number(float(x[i]), 4) for i, v in enumerate(space.design.variables)},
         "context": dict(space.design.context),
-        "predicted": predicted,
-        "predicted_std": {t: number(float(s[0]), 4) for t, s in stds.items()},
+        "predicted": {t: number(float(mean[0]), 4) for t, (mean, _) in outputs.items()},
+        "predicted_std": {
+            t: number(float(std[0]), 4) for t, (_, std) in outputs.items() if std is not None
+        },
         "held": {t: number(float(v[0]), 4) for t, v in held.items()},
         "feasible": bool(violation[0] <= 0),
         "seeds": seeds,
