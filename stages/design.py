@@ -8,8 +8,9 @@ writes why, so the pipeline's metrics say it rather than a missing file.
 import pandas as pd
 
 from co2mix.core import paths, records
+from co2mix.core.contracts import read_checked
 from co2mix.core.errors import ParamsError
-from co2mix.core.io import read_parquet, staged_outputs
+from co2mix.core.io import staged_outputs
 from co2mix.core.params import CsvParams
 from co2mix.core.params_file import load_params
 from co2mix.core.schemas import RefreshMetrics
@@ -31,10 +32,15 @@ def main() -> None:
         for target in params.design.targets:
             name = params.design.models.get(target) or published[target]["champion"]
             models[target] = TargetModel(
-                name, load_published(target, name), list(params.train.features[target])
+                name,
+                load_published(target, name, params.train.features[target]),
+                list(params.train.features[target]),
             )
         rows = pd.concat(
-            [read_parquet(paths.TRAIN, "prepare"), read_parquet(paths.TEST, "prepare")],
+            [
+                read_checked(paths.TRAIN, params, "prepare"),
+                read_checked(paths.TEST, params, "prepare"),
+            ],
             ignore_index=True,
         )
         name_column = params.ingest.group_column or params.data.id_column

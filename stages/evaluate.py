@@ -1,7 +1,8 @@
 """evaluate stage: test metrics of every model, champions, robustness, plots, explanations."""
 
 from co2mix.core import paths, records
-from co2mix.core.io import read_parquet, staged_outputs
+from co2mix.core.contracts import read_checked
+from co2mix.core.io import staged_outputs
 from co2mix.core.params_file import load_params
 from co2mix.core.schemas import TruthRecord
 from co2mix.core.stage import run_stage
@@ -10,8 +11,8 @@ from co2mix.modeling.evaluate import evaluate_all
 
 def main() -> None:
     params = load_params()
-    test = read_parquet(paths.TEST, stage_hint="prepare")
-    fresh = read_parquet(paths.FRESH, stage_hint="prepare")
+    test = read_checked(paths.TEST, params, "prepare")
+    fresh = read_checked(paths.FRESH, params, "prepare", min_rows=0)
     results = evaluate_all(params, test, fresh, records.read(paths.TRUTH, TruthRecord))
 
     with staged_outputs() as out:

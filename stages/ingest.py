@@ -5,6 +5,7 @@ the same outputs but truth.json, which only a simulator can write.
 """
 
 from co2mix.core import paths, records
+from co2mix.core.contracts import check_frame
 from co2mix.core.errors import ParamsError
 from co2mix.core.io import staged_outputs
 from co2mix.core.params import CsvParams
@@ -20,6 +21,8 @@ def main() -> None:
             "params.yaml: the ingest stage needs data.source: csv and an ingest section"
         )
     result = ingest(params)
+    for side, frame in (("reference", result.reference), ("current", result.current)):
+        check_frame(frame, params, f"{params.ingest.path} ({side} rows after ingest)")
     with staged_outputs() as out:
         out.parquet(result.reference, paths.REFERENCE)
         out.parquet(result.current, paths.CURRENT)

@@ -3,7 +3,8 @@
 import time
 
 from co2mix.core import paths, records
-from co2mix.core.io import read_parquet, staged_outputs, write_timing
+from co2mix.core.contracts import read_checked
+from co2mix.core.io import staged_outputs, write_timing
 from co2mix.core.params_file import load_params, plant_params
 from co2mix.core.schemas import RefreshMetrics, TruthRecord
 from co2mix.core.stage import run_stage
@@ -20,9 +21,9 @@ def main() -> None:
     params = current_plant(plant_params(load_params(), "optimize"), truth)
     check_setup(params)
     start_workers(params.optimize.n_jobs)
-    train = read_parquet(paths.TRAIN, stage_hint="prepare")
-    test = read_parquet(paths.TEST, stage_hint="prepare")
-    fresh = read_parquet(paths.FRESH, stage_hint="prepare")
+    train = read_checked(paths.TRAIN, params, "prepare")
+    test = read_checked(paths.TEST, params, "prepare")
+    fresh = read_checked(paths.FRESH, params, "prepare", min_rows=0)
     refreshed = records.read(paths.REFRESH_METRICS, RefreshMetrics)
     rows = published_rows(params, train, fresh, refreshed)
     surrogates = build_surrogates(params, load_pipelines(params), rows, test)

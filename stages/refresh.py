@@ -1,7 +1,8 @@
 """refresh stage: refit every model on fresh data, decide which models to publish."""
 
 from co2mix.core import paths, records
-from co2mix.core.io import read_parquet, staged_outputs
+from co2mix.core.contracts import read_checked
+from co2mix.core.io import staged_outputs
 from co2mix.core.params_file import load_params
 from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, TruthRecord
 from co2mix.core.stage import run_stage
@@ -13,8 +14,8 @@ def main() -> None:
     params = load_params()
     published = refresh_all(
         params,
-        read_parquet(paths.TRAIN, stage_hint="prepare"),
-        read_parquet(paths.FRESH, stage_hint="prepare"),
+        read_checked(paths.TRAIN, params, "prepare"),
+        read_checked(paths.FRESH, params, "prepare", min_rows=0),
         records.read(paths.EVALUATE_METRICS, EvaluateMetrics),
         records.read(paths.CHECK_METRICS, CheckMetrics),
         records.read(paths.TRUTH, TruthRecord),

@@ -5,12 +5,12 @@ import time
 
 from co2mix.core import paths, records
 from co2mix.core.errors import InputError
-from co2mix.core.io import read_parquet, staged_outputs, write_timing
+from co2mix.core.io import staged_outputs, write_timing
 from co2mix.core.params_file import load_params
 from co2mix.core.schemas import TrainMetrics
 from co2mix.core.stage import run_stage
 from co2mix.modeling.store import save_model
-from co2mix.modeling.train import train_one
+from co2mix.modeling.train import train_cell
 
 
 def main() -> None:
@@ -18,9 +18,8 @@ def main() -> None:
         raise InputError("usage: python stages/train.py <target> <model>")
     target, model = sys.argv[1], sys.argv[2]
     params = load_params()
-    train = read_parquet(paths.TRAIN, stage_hint="prepare")
     start = time.perf_counter()
-    result = train_one(params, train, target, model, str(paths.TRAIN))
+    result = train_cell(params, paths.TRAIN, target, model)
     seconds = time.perf_counter() - start
 
     with staged_outputs() as out:

@@ -120,3 +120,15 @@ def test_unknown_columns_in_column_lists_are_named(make_all_params, raw_params, 
     expected = rf"{re.escape(key)} names unknown column\(s\) \['slump_mm'\]"
     with pytest.raises(ParamsError, match=expected):
         validate_columns(columns, params, "data/raw/current.parquet")
+
+
+def test_two_tables_that_drew_the_same_random_id_still_get_two_numbers():
+    from co2mix.data.check_report import normalize_html
+
+    def table(uid: str) -> str:
+        return f'<style>#T_{uid} td {{}}</style><table id="T_{uid}"><td id="T_{uid}_row0">'
+
+    drawn = table("a1b2c") + table("0f0f0") + table("a1b2c")  # a collision, as in a real run
+    other = table("12345") + table("abcde") + table("fedcb")
+    assert normalize_html(drawn) == normalize_html(other)
+    assert "T_id1x00002" in normalize_html(drawn)

@@ -187,7 +187,7 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     "all-NaN column": (
         PREPARE,
         frame(REF, lambda f: f.assign(cement=float("nan"))),
-        ["'cement'", "no value at all"],
+        [REF, "'cement'", "at least one value"],
     ),
     "strings in a number column": (
         TRAIN,
@@ -195,7 +195,36 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
         [TRAIN_ROWS, "cement", "n/a"],
     ),
     "three training rows": (TRAIN, frame(TRAIN_ROWS, lambda f: f.head(3)), [TRAIN_ROWS, "3 rows"]),
-    "empty test set": (EVALUATE, frame(TEST_ROWS, lambda f: f.head(0)), [TEST_ROWS, "no rows"]),
+    "empty test set": (
+        EVALUATE,
+        frame(TEST_ROWS, lambda f: f.head(0)),
+        [TEST_ROWS, "0 rows", "at least 1"],
+    ),
+    "flipped bytes: coarse aggregate near zero": (
+        PREPARE,
+        frame(REF, lambda f: f.assign(coarse_agg=f["coarse_agg"] * -4e-6)),
+        [REF, "'coarse_agg'", "data.ranges", "row 0: -0.00"],
+    ),
+    "a batch that breaks the volume balance": (
+        CHECK,
+        frame(REF, lambda f: f.assign(water=f["water"].where(f.index != 5, 400.0))),
+        [REF, "volume balance", "rows 5"],
+    ),
+    "negative strength in the test rows": (
+        EVALUATE,
+        frame(TEST_ROWS, lambda f: f.assign(strength_mpa=f["strength_mpa"] - 200)),
+        [TEST_ROWS, "'strength_mpa'", "data.ranges"],
+    ),
+    "inverted data range": (
+        PREPARE,
+        param("data.ranges.cement", [10, 0]),
+        ["data.ranges", "cement"],
+    ),
+    "a model of other features": (
+        EVALUATE,
+        param("train.features.strength_mpa", ["cement", "slag", "water"]),
+        ["strength_mpa/linear/model.joblib", "expected ['cement', 'slag', 'water']"],
+    ),
     "malformed truth": (
         EVALUATE,
         raw_bytes("data/raw/truth.json", lambda b: b"{"),

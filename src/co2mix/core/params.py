@@ -39,8 +39,23 @@ class Data(Section):
     # categorical columns whose levels have an order (gemological scales...), lowest first
     ordinal: dict[str, Annotated[list[str], Field(min_length=2)]] = Field(default_factory=dict)
     sensor_columns: list[str]  # instrument readings the fault detectors scan (may be none)
+    # physical bounds per column, [low, high] (null: open): the contract every stage holds
+    # what it reads to (co2mix.core.contracts)
+    ranges: dict[str, Annotated[list[float | None], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict
+    )
 
     _unique_columns = field_validator("targets", "categorical", "sensor_columns")(unique)
+
+    @field_validator("ranges")
+    @classmethod
+    def _bounded(cls, ranges: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
+        for column, (low, high) in ranges.items():
+            if low is None and high is None:
+                raise ValueError(f"{column}: [null, null] bounds nothing (give low, high or both)")
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{column}: lower bound {low:g} above upper bound {high:g}")
+        return ranges
 
     @property
     def order_column(self) -> str:
@@ -129,6 +144,14 @@ class Prepare(Section):
 # ------------------------------------------------------------------ train, evaluate
 
 
+class Cluster(Section):
+    """The Dask cluster ``train.engine: dask`` starts on this machine (a ``LocalCluster``
+    on 127.0.0.1) when ``DASK_SCHEDULER_ADDRESS`` names no running scheduler."""
+
+    workers: Annotated[int, Field(ge=1)] = 2
+    threads_per_worker: Annotated[int, Field(ge=1)] = 1
+
+
 class Train(Section):
     """Shared training settings; each model's own block sits beside them (``train.xgboost``)
     and is validated by the model registry (:mod:`co2mix.modeling.registry`) into its
@@ -142,6 +165,9 @@ class Train(Section):
     features: dict[str, Annotated[list[str], Field(min_length=1)]]
     # per target: fit on log(target), predict and report on the original scale
     target_transform: dict[str, Literal["log"]] = Field(default_factory=dict)
+    # dask: XGBoost trains through xgboost.dask on a cluster, reading the parquet in partitions
+    engine: Literal["local", "dask"] = "local"
+    cluster: Cluster = Field(default_factory=Cluster)
 
     _unique_models = field_validator("models")(unique)
 

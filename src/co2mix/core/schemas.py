@@ -233,6 +233,7 @@ class FitInfo(TypedDict):
     trials: NotRequired[int]  # completed
     trials_pruned: NotRequired[int]
     trials_requested: NotRequired[int]
+    engine: NotRequired[str]  # "dask" when train.engine trained it on a cluster
 
 
 class TrainMetrics(FitInfo):

@@ -11,6 +11,7 @@ from co2mix.core.io import read_parquet
 from co2mix.core.params import Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TruthRecord
+from co2mix.core.contracts import check_frame
 
 
 def validate_columns(
@@ -39,4 +40,5 @@ def read_raw_batches(
         validate_columns(
             list(batches[name].columns), params, str(path), check_features=check_features
         )
+        check_frame(batches[name], params, str(path))
     return batches, records.read(paths.TRUTH, TruthRecord, root)

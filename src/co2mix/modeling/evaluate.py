@@ -249,6 +249,8 @@ def evaluate_all(
             id_column=params.data.id_column,
             time_column=params.data.order_column,
         )
-        pipelines = {m: load_model(target, m) for m in params.train.models}
+        pipelines = {
+            m: load_model(target, m, params.train.features[target]) for m in params.train.models
+        }
         results[target] = evaluate_target(task, pipelines, test, fresh, params.evaluate)
     return results

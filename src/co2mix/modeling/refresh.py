@@ -208,7 +208,9 @@ def refresh_all(
             champion,
             judged["models"][champion]["rmse"],
         )
-        pipelines = {m: load_model(target, m) for m in params.train.models}
+        pipelines = {
+            m: load_model(target, m, params.train.features[target]) for m in params.train.models
+        }
         record, models = refresh_target(task, pipelines, train, parts, params.refresh, drift)
         published.metrics[target] = record
         published.models[target] = models

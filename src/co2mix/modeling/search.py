@@ -47,7 +47,7 @@ PRUNE_AFTER_TRIALS = 5  # the median needs a few complete trials before it judge
 PRUNE_AFTER_ROUNDS = 30  # and a trial gets this many rounds before it is judged
 
 
-def _regressor(
+def regressor(
     params: dict[str, Any], options: XGBoostOptions, seed: int, **extra: Any
 ) -> XGBRegressor:
     return XGBRegressor(
@@ -60,7 +60,7 @@ def _regressor(
     )
 
 
-def _space(trial: optuna.Trial) -> dict[str, Any]:
+def search_space(trial: optuna.Trial) -> dict[str, Any]:
     return {
         "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
         "max_depth": trial.suggest_int("max_depth", 2, 10),
@@ -84,8 +84,8 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
 
     def objective(trial: optuna.Trial) -> float:
         pruning = [XGBoostPruningCallback(trial, "validation_0-rmse")] if options.pruning else []
-        model = _regressor(
-            _space(trial),
+        model = regressor(
+            search_space(trial),
             options,
             spec.seed,
             n_estimators=options.max_estimators,
@@ -101,7 +101,7 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
             trial.set_user_attr("validation_rmse", rmse)
         return float(model.best_score)
 
-    study = _study(options, spec.seed)
+    study = new_study(options, spec.seed)
     study.optimize(
         objective, n_trials=options.n_trials, timeout=options.timeout_s, show_progress_bar=True
     )
@@ -113,7 +113,7 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
                 "model",
                 on_target_scale(
                     spec,
-                    _regressor(
+                    regressor(
                         study.best_trial.params, options, spec.seed, n_estimators=n_estimators
                     ),
                 ),
@@ -121,10 +121,10 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
         ]
     )
     final.fit(x, y)
-    return Fitted(final, _search_info(study, options, n_estimators))
+    return Fitted(final, search_info(study, options, n_estimators))
 
 
-def _study(options: XGBoostOptions, seed: int) -> optuna.Study:
+def new_study(options: XGBoostOptions, seed: int) -> optuna.Study:
     """A seeded TPE study, with the median pruner when ``pruning`` is on."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pruner = (
@@ -137,7 +137,7 @@ def _study(options: XGBoostOptions, seed: int) -> optuna.Study:
     )
 
 
-def _search_info(study: optuna.Study, options: XGBoostOptions, n_estimators: int) -> FitInfo:
+def search_info(study: optuna.Study, options: XGBoostOptions, n_estimators: int) -> FitInfo:
     """The search's result; the validation RMSE on the target's own scale."""
     best = study.best_trial
     assert best.value is not None  # a completed trial has a value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import joblib
@@ -26,18 +27,19 @@ def save_pipeline(out: StagedOutputs, pipeline: Pipeline, path: Path) -> None:
     joblib.dump(pipeline, out.path_for(path))
 
 
-def load_model(target: str, model: str, root: Path = Path(".")) -> Pipeline:
+def load_model(target: str, model: str, features: Sequence[str]) -> Pipeline:
     """A trained pipeline; a missing or unreadable one is an :class:`InputError` naming it."""
-    return load_pipeline(root / paths.model_file(target, model), "train")
+    return load_pipeline(paths.model_file(target, model), "train", features)
 
 
-def load_published(target: str, model: str) -> Pipeline:
+def load_published(target: str, model: str, features: Sequence[str]) -> Pipeline:
     """A model the refresh stage published (reference-trained or refreshed)."""
-    return load_pipeline(paths.published_file(target, model), "refresh")
+    return load_pipeline(paths.published_file(target, model), "refresh", features)
 
 
-def load_pipeline(path: Path, stage: str) -> Pipeline:
-    """The pipeline at ``path``; missing or unreadable is an :class:`InputError` naming it."""
+def load_pipeline(path: Path, stage: str, features: Sequence[str] | None = None) -> Pipeline:
+    """The pipeline at ``path``, fitted on ``features`` in that order; missing,
+    unreadable or of another shape is an :class:`InputError` naming it."""
     if not path.exists():
         raise InputError(f"{path}: model not found (run: dvc repro {stage})")
     try:
@@ -46,9 +48,20 @@ def load_pipeline(path: Path, stage: str) -> Pipeline:
         raise InputError(f"{path}: not a readable model file ({type(exc).__name__})") from None
     if not isinstance(pipeline, Pipeline):
         raise InputError(f"{path}: expected a scikit-learn Pipeline, found {type(pipeline)}")
+    fitted_on = list(getattr(pipeline, "feature_names_in_", []))
+    if features is not None and fitted_on != list(features):
+        raise InputError(
+            f"{path}: a model of the features {fitted_on}, expected {list(features)} "
+            f"(params.yaml train.features changed since: dvc repro {stage})"
+        )
     return pipeline
 
 
-def load_models(targets: list[str], models: list[str]) -> dict[str, dict[str, Pipeline]]:
-    """Every published pipeline, by target then model name."""
-    return {target: {m: load_published(target, m) for m in models} for target in targets}
+def load_models(
+    features: Mapping[str, Sequence[str]], targets: list[str], models: list[str]
+) -> dict[str, dict[str, Pipeline]]:
+    """Every published pipeline, by target then model name (``features`` by target)."""
+    return {
+        target: {m: load_published(target, m, features[target]) for m in models}
+        for target in targets
+    }

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
+from co2mix.core.contracts import read_checked
 from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.io import first_non_number
 from co2mix.core.params import Params
@@ -13,6 +16,7 @@ from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TrainMetrics
 from co2mix.modeling.models import fit_model, model_options
 from co2mix.modeling.registry import FitSpec, Fitted, Options
+from co2mix.modeling.search import XGBoostOptions
 
 
 @dataclass
@@ -41,6 +45,28 @@ def fit_spec(params: Params, target: str, model: str) -> FitSpec[Options]:
         ordinal={c: params.data.ordinal[c] for c in features if c in params.data.ordinal},
         target_transform=params.train.target_transform.get(target),
     )
+
+
+def train_cell(params: Params, source: Path, target: str, model: str) -> TrainResult:
+    """One matrix cell from the prepared parquet at ``source``: read whole by the local
+    engine, or in partitions by the dask engine (``train.engine: dask``, XGBoost only)."""
+    if params.train.engine != "dask" or model != "xgboost":
+        return train_one(
+            params, read_checked(source, params, "prepare"), target, model, str(source)
+        )
+    from co2mix.modeling.dask_engine import fit_on_cluster  # dask's import: only when asked
+
+    spec = fit_spec(params, target, model)
+    xgboost_spec = cast(FitSpec[XGBoostOptions], spec)  # model == "xgboost": its options
+    fitted, rows = fit_on_cluster(xgboost_spec, source, target, params.train.cluster)
+    metrics: TrainMetrics = {
+        "target": target,
+        "model": model,
+        "features": spec.features,
+        "rows": rows,
+        **fitted.info,
+    }
+    return TrainResult(fitted, metrics)
 
 
 def train_one(
@@ -79,10 +105,15 @@ def check_training_rows(
         raise InputError(
             f"{source}: column {column!r} must be numeric; row {at} holds {train[column][at]!r}"
         )
-    needed = max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))
+    needed = minimum_rows(spec)
     rows = int(train[target].notna().sum())
     if rows < needed:
         raise InputError(
             f"{source}: {rows} rows with a {target} value; {model} needs at least {needed} "
             f"to learn {len(spec.features)} features and hold out a validation split"
         )
+
+
+def minimum_rows(spec: FitSpec[Options]) -> int:
+    """The fewest rows with a target value that a model with these features learns from."""
+    return max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))

@@ -74,7 +74,7 @@ def check_setup(params: PlantParams) -> None:
 
 def load_pipelines(params: PlantParams) -> dict[str, dict[str, Pipeline]]:
     """Every published pipeline of both targets, by target then model name."""
-    return load_models([CO2, STRENGTH], params.train.models)
+    return load_models(params.train.features, [CO2, STRENGTH], params.train.models)
 
 
 def monotone_refit(
