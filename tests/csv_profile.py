@@ -71,6 +71,8 @@ def csv_params(path: str, **ingest: Any) -> dict[str, Any]:
         "train": {
             "seed": 0,
             "validation_fraction": 0.2,
+            "engine": "local",
+            "cluster": {"workers": 2, "threads_per_worker": 1},
             "models": ["linear", "xgboost", "gp"],
             "target_transform": {},
             "features": {"y": ["a", "b", "site", "grade"]},

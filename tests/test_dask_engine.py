@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dask
 import numpy as np
 import pandas as pd
@@ -59,7 +61,9 @@ def rows(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes on 127.0.0.1, reached the way a team's cluster would be:
-    through dask's DASK_SCHEDULER_ADDRESS setting."""
+    through dask's DASK_SCHEDULER_ADDRESS setting. The cluster sets *_NUM_THREADS=1 in
+    this process's environment: put back, or later tests' stage processes would inherit it."""
+    environ = dict(os.environ)
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
@@ -68,6 +72,8 @@ def cluster():
         dask.config.set({"scheduler-address": local.scheduler_address}),
     ):
         yield client
+    os.environ.clear()
+    os.environ.update(environ)
 
 
 def test_without_a_scheduler_address_it_starts_its_own_cluster_and_refuses_unseen_suppliers(
@@ -75,6 +81,7 @@ def test_without_a_scheduler_address_it_starts_its_own_cluster_and_refuses_unsee
 ):
     assert dask.config.get("scheduler-address", None) is None  # runs before the fixture's
     path, _, test = rows
+    environ = dict(os.environ)
     result = train_cell(
         make_all_params(**(SEARCH | {"train.engine": "dask", "train.xgboost.n_trials": 1})),
         path,
@@ -85,6 +92,7 @@ def test_without_a_scheduler_address_it_starts_its_own_cluster_and_refuses_unsee
     unseen = test[features].head(1).assign(cement_supplier="Z")
     with pytest.raises(ValueError, match="cement_supplier"):
         result.fitted.pipeline.predict(unseen)
+    assert dict(os.environ) == environ  # the LocalCluster's thread settings did not leak
 
 
 def test_the_dask_engine_trains_on_both_workers_within_2_percent_of_local(

@@ -7,7 +7,11 @@ import signal
 import sys
 from collections.abc import Callable
 
+from threadpoolctl import threadpool_limits
+
 from co2mix.core.errors import InputError, ParamsError
+
+BLAS_THREADS = "1"
 
 
 def _terminated(signum: int, _frame: object) -> None:
@@ -25,6 +29,7 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
     (``terminate called without an active exception``, status -6 instead of 2) on a busy
     machine."""
     signal.signal(signal.SIGTERM, _terminated)
+    one_blas_thread()
     try:
         main()
     except (ParamsError, InputError) as exc:
@@ -32,3 +37,17 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(2)
+
+
+def one_blas_thread() -> None:
+    """One BLAS thread in this process and (through the environment) in those it starts.
+
+    OpenBLAS splits a product's sums across its threads, so the last bits of a result
+    depend on how many there are: the same params gave a poly2 model 1e-12 apart in a
+    process that had one thread instead of two (dask's LocalCluster had set
+    ``OPENBLAS_NUM_THREADS=1`` in it), and would on a machine with another number of
+    cores. The matrices here are small; a fixed count makes the outputs the machine's
+    business no longer. (XGBoost's OpenMP threads are set by ``n_jobs`` and do not change
+    its results.)"""
+    os.environ["OPENBLAS_NUM_THREADS"] = BLAS_THREADS
+    threadpool_limits(int(BLAS_THREADS), user_api="blas")

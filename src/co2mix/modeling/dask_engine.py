@@ -20,6 +20,7 @@ engine stays local.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,17 @@ def cluster_client(cluster: Cluster) -> Iterator[Client]:
     """A client of the scheduler ``DASK_SCHEDULER_ADDRESS`` names, or of a LocalCluster
     on 127.0.0.1 (no dashboard) that is closed again when the training is done."""
     address = dask.config.get("scheduler-address", None)
+    environ = dict(os.environ)  # a LocalCluster sets OMP/MKL/OPENBLAS_NUM_THREADS=1 in it
+    try:
+        with _client(address, cluster) as client:
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+
+
+@contextmanager
+def _client(address: str | None, cluster: Cluster) -> Iterator[Client]:
     if address:
         with Client(address) as client:
             yield client
