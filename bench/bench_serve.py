@@ -39,6 +39,17 @@ def one_row() -> dict[str, object]:
     return {f: (str(row[f]) if art.categories(f) else float(row[f])) for f in art.features}
 
 
+def wait_for_tables(url: str, seconds: float = 300.0) -> dict[str, str]:
+    """Poll /v1/health until no contribution table is still being built (the service
+    answers meanwhile, with XGBoost's own TreeSHAP: slower, the same values)."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        methods = httpx.get(f"{url}/v1/health").json()["contributions"]
+        if "building" not in methods.values() or time.perf_counter() > deadline:
+            return methods
+        time.sleep(0.5)
+
+
 async def load(
     url: str, path: str, bodies: list[dict[str, object]], clients: int
 ) -> dict[str, float]:
@@ -102,6 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite:///{Path(tmp) / 'requests.sqlite'}"
         with serve_process(ROOT, "--database-url", database) as url:
+            print(f"contributions: {wait_for_tables(url)}")
             predicted = {
                 how: asyncio.run(
                     load(

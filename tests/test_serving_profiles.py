@@ -5,11 +5,16 @@ the same cut, color and clarity, refusals naming what is wrong, every request lo
 from __future__ import annotations
 
 import shutil
+import time
 
+import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from co2mix.modeling.explain import contributions
+from co2mix.modeling.registry import final_estimator
+from co2mix.modeling.tree_shap import MAX_CELLS, table_cells
 from co2mix.serving.app import create_app
 from co2mix.serving.artifacts import load_artifacts
 from co2mix.serving.log import RequestLog
@@ -101,3 +106,24 @@ def test_every_request_is_in_the_log(client):
     rows = client.log.latest(1000)
     assert len(rows) == before + 2
     assert rows[0]["endpoint"] == "/v1/health"
+
+
+def test_exact_contributions_are_looked_up_when_the_table_fits_with_xgboost_s_values(
+    client, diamonds
+):
+    methods = client.get("/v1/health").json()["contributions"]
+    assert methods["price"] in {"building", "lookup", "tree_shap"}
+    deadline = time.monotonic() + 120
+    while methods["price"] == "building" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        methods = client.get("/v1/health").json()["contributions"]
+    pipeline = load_artifacts(diamonds).champions["price"].pipeline
+    # the table is built when it is small enough (the short search here may pick deep trees)
+    cells = table_cells(final_estimator(pipeline).get_booster())
+    assert methods == {"price": "lookup" if cells <= MAX_CELLS else "tree_shap"}
+    served = client.post("/v1/predict", json={"rows": [STONE]}).json()["rows"][0]
+    shares, constant = contributions(pipeline, pd.DataFrame([STONE]))  # XGBoost's TreeSHAP
+    price = served["predictions"]["price"]
+    assert price["constant"] == pytest.approx(constant[0], rel=1e-5)
+    for feature, value in shares.iloc[0].items():
+        assert price["contributions"][feature] == pytest.approx(value, abs=0.05)  # dollars

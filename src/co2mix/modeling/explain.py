@@ -4,6 +4,8 @@ among their features) and for XGBoost (its exact ``pred_contribs``)."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import xgboost
@@ -13,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from co2mix.core.records import number
 from co2mix.core.schemas import ExplainedRow
 from co2mix.modeling.registry import final_estimator
+from co2mix.modeling.tree_shap import TableTreeShap
 
 
 def _origin_of_prepared(prep: ColumnTransformer) -> dict[str, str]:
@@ -59,7 +62,10 @@ class Explainer:
     nor tree contributions.
     """
 
-    def __init__(self, pipeline: Pipeline):
+    def __init__(self, pipeline: Pipeline, lookup: bool = False):
+        """``lookup``: for trees, precompute exact TreeSHAP per cell (seconds, tens of
+        MB, on a background thread: until it is ready, XGBoost's own TreeSHAP answers)
+        so that each later row costs microseconds: what a service wants, not a stage."""
         model = final_estimator(pipeline)
         # log target: contributions come out in log units and are turned into the target's
         self.log_target = isinstance(pipeline.steps[-1][1], TransformedTargetRegressor)
@@ -77,8 +83,28 @@ class Explainer:
             self.coef = None
             self.booster = model.get_booster().copy()
             self.booster.set_param({"nthread": 1})  # one row: threads cost more than they save
+            self.table: TableTreeShap | None = None
+            if lookup:
+                self._building = threading.Thread(target=self._build_table, daemon=True)
+                self._building.start()
         else:
             raise TypeError(f"{type(model).__name__} has no per-feature contributions")
+
+    def _build_table(self) -> None:
+        self.table = TableTreeShap.build(self.booster.copy())
+
+    def method(self, timeout: float = 0.0) -> str:
+        """How exact contributions are computed now (waiting up to ``timeout`` seconds
+        for a table being built): "coefficients" (linear), "lookup" (the table),
+        "building" (XGBoost's TreeSHAP until the table is ready) or "tree_shap"."""
+        if self.coef is not None:
+            return "coefficients"
+        building = getattr(self, "_building", None)
+        if building is not None:
+            building.join(timeout)
+            if building.is_alive():
+                return "building"
+        return "lookup" if self.table is not None else "tree_shap"
 
     def __call__(
         self, prepared: np.ndarray, approximate: bool = False
@@ -92,8 +118,11 @@ class Explainer:
             terms = prepared * self.coef
             constant = np.full(len(prepared), self.intercept)
         else:
-            matrix = xgboost.DMatrix(prepared, nthread=1)
-            raw = self.booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
+            if self.table is not None and not approximate and not np.isnan(prepared).any():
+                raw = self.table(prepared)
+            else:
+                matrix = xgboost.DMatrix(prepared, nthread=1)
+                raw = self.booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
             terms, constant = raw[:, :-1], raw[:, -1]
         shares = terms @ self.sharing
         return to_target_scale(shares, constant) if self.log_target else (shares, constant)

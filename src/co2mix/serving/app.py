@@ -84,7 +84,13 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
 
     @router.get("/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "targets": list(art.champions), "rev": art.rev}
+        return {
+            "status": "ok",
+            "targets": list(art.champions),
+            "rev": art.rev,
+            # per target: coefficients, lookup, building (the table, at startup) or tree_shap
+            "contributions": service.contribution_methods(),
+        }
 
     @router.get("/model")
     def model() -> dict[str, Any]:

@@ -78,7 +78,7 @@ class Service:
             self.starts = starting_mixes(art.train, art.plant)
             self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
         self.explainers = {
-            t: (array_transform(m.pipeline), Explainer(m.pipeline))
+            t: (array_transform(m.pipeline), Explainer(m.pipeline, lookup=True))
             for t, m in art.champions.items()
         }
         self._designing = threading.Lock()
@@ -87,6 +87,11 @@ class Service:
         self.similar_rows = art.train.dropna(subset=serve.similar_numeric).reset_index(drop=True)
         scale = self.similar_rows[serve.similar_numeric].std().to_numpy(dtype=float)
         self.similar_scale = np.where(scale > 0, scale, 1.0)
+
+    def contribution_methods(self, timeout: float = 0.0) -> dict[str, str]:
+        """Per target, how exact contributions are computed now (``Explainer.method``),
+        waiting up to ``timeout`` seconds for each table still being built."""
+        return {t: explainer.method(timeout) for t, (_, explainer) in self.explainers.items()}
 
     # ------------------------------------------------------------------ predict
 
