@@ -286,4 +286,5 @@ def test_bad_input_is_refused_naming_the_culprit_and_nothing_changes(case, prist
     for word in words:
         assert word in result.stderr, f"{word!r} not in: {result.stderr}"
     assert len(message) < 600, message
+    print(f"{case}: {message}")  # pytest -rP lists every message
     assert snapshot(project) == before
