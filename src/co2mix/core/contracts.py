@@ -41,7 +41,7 @@ def _is_number(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").notna() | values.isna()
 
 
-def _range_check(column: str, low: float | None, high: float | None) -> pa.Check:
+def _range_check(low: float | None, high: float | None) -> pa.Check:
     where = "data.ranges"
     if low is not None and high is not None:
         return pa.Check.in_range(low, high, error=f"{where}: in [{low}, {high}]")
@@ -64,16 +64,12 @@ def frame_schema(params: Params, frame: pd.DataFrame) -> pa.DataFrameSchema:
     numeric = set(numeric_columns(params))
     columns: dict[str, pa.Column] = {}
     for column in frame.columns:
-        checks = [
-            pa.Check(
-                lambda s: bool(s.notna().any()), error="at least one value (this column has none)"
-            )
-        ]
+        checks = [pa.Check(lambda s: bool(s.notna().any()), error=EMPTY_COLUMN)]
         if column in numeric and not pd.api.types.is_numeric_dtype(frame[column]):
             checks.append(pa.Check(_is_number, error="a number"))
         elif column in data.ranges:
             low, high = data.ranges[column]
-            checks.append(_range_check(column, low, high))
+            checks.append(_range_check(low, high))
         if column in data.ordinal:
             levels = data.ordinal[column]
             checks.append(pa.Check.isin(levels, error=f"data.ordinal: one of {levels}"))

@@ -18,6 +18,7 @@ from co2mix.core.params_base import (
     Rate,
     Section,
     Seed,
+    ordered,
     unique,
 )
 from co2mix.core.params_design import Design
@@ -53,8 +54,11 @@ class Data(Section):
         for column, (low, high) in ranges.items():
             if low is None and high is None:
                 raise ValueError(f"{column}: [null, null] bounds nothing (give low, high or both)")
-            if low is not None and high is not None and low > high:
-                raise ValueError(f"{column}: lower bound {low:g} above upper bound {high:g}")
+            if low is not None and high is not None:
+                try:
+                    ordered([low, high])
+                except ValueError as exc:
+                    raise ValueError(f"{column}: {exc}") from None
         return ranges
 
     @property

@@ -46,7 +46,7 @@ from co2mix.modeling.search import (
     search_info,
     search_space,
 )
-from co2mix.modeling.train import minimum_rows
+from co2mix.modeling.train import refuse_too_few_rows
 
 
 @contextmanager
@@ -170,11 +170,7 @@ def fit_on_cluster(
     frame = read_partitions(source, spec, target, cluster.workers)  # the schema: no cluster yet
     with cluster_client(cluster) as client:
         rows = int(frame.shape[0].compute())
-        needed = minimum_rows(spec)
-        if rows < needed:
-            raise InputError(
-                f"{source}: {rows} rows with a {target} value; xgboost needs at least {needed}"
-            )
+        refuse_too_few_rows(rows, spec, target, "xgboost", str(source))
         prep = fitted_preprocessor(spec, frame)
         fit, val = frame.random_split(
             [1 - spec.validation_fraction, spec.validation_fraction], random_state=spec.seed

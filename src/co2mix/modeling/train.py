@@ -59,14 +59,7 @@ def train_cell(params: Params, source: Path, target: str, model: str) -> TrainRe
     spec = fit_spec(params, target, model)
     xgboost_spec = cast(FitSpec[XGBoostOptions], spec)  # model == "xgboost": its options
     fitted, rows = fit_on_cluster(xgboost_spec, source, target, params.train.cluster)
-    metrics: TrainMetrics = {
-        "target": target,
-        "model": model,
-        "features": spec.features,
-        "rows": rows,
-        **fitted.info,
-    }
-    return TrainResult(fitted, metrics)
+    return _result(spec, target, model, fitted, rows)
 
 
 def train_one(
@@ -78,11 +71,18 @@ def train_one(
     require_columns("data.targets", [target], list(train.columns), source)
     check_training_rows(train, spec, target, model, source)
     fitted = fit_model(model, spec, train, train[target])
+    return _result(spec, target, model, fitted, len(train))
+
+
+def _result(
+    spec: FitSpec[Options], target: str, model: str, fitted: Fitted, rows: int
+) -> TrainResult:
+    """The fitted cell and its metrics: what it learnt from, and how it did."""
     metrics: TrainMetrics = {
         "target": target,
         "model": model,
         "features": spec.features,
-        "rows": len(train),
+        "rows": rows,
         **fitted.info,
     }
     return TrainResult(fitted, metrics)
@@ -105,15 +105,17 @@ def check_training_rows(
         raise InputError(
             f"{source}: column {column!r} must be numeric; row {at} holds {train[column][at]!r}"
         )
-    needed = minimum_rows(spec)
-    rows = int(train[target].notna().sum())
+    refuse_too_few_rows(int(train[target].notna().sum()), spec, target, model, source)
+
+
+def refuse_too_few_rows(
+    rows: int, spec: FitSpec[Options], target: str, model: str, source: str
+) -> None:
+    """Fewer rows with a target value than a model with these features learns from
+    (both engines)."""
+    needed = max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))
     if rows < needed:
         raise InputError(
             f"{source}: {rows} rows with a {target} value; {model} needs at least {needed} "
             f"to learn {len(spec.features)} features and hold out a validation split"
         )
-
-
-def minimum_rows(spec: FitSpec[Options]) -> int:
-    """The fewest rows with a target value that a model with these features learns from."""
-    return max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))
