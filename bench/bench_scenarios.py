@@ -40,10 +40,8 @@ SMALL_OPTIMIZE = {
 def committed_best_params(targets: list[str]) -> dict[str, dict[str, Any]]:
     """The committed search's best XGBoost params per target, read once before the runs
     (a ``dvc repro`` in the same tree deletes metrics/train while it runs)."""
-    return {
-        t: json.loads((ROOT / f"metrics/train/{t}-xgboost.json").read_text())["best_params"]
-        for t in targets
-    }
+    searched = json.loads((ROOT / "metrics/train/xgboost.json").read_text())
+    return {t: searched[t]["best_params"] for t in targets}
 
 
 def fitted_models(

@@ -1,7 +1,11 @@
-"""train stage (one cell of the DVC matrix): python stages/train.py <target> <model>."""
+"""train stage (one cell of the DVC matrix): python stages/train.py <model>.
+
+A cell is a registered model, fitted for every target (side by side on ``train.jobs``
+threads): the linear fits take milliseconds, and one process per (target, model) spent
+two seconds of interpreter start-up on each.
+"""
 
 import sys
-import time
 
 from co2mix.core import paths, records
 from co2mix.core.errors import InputError
@@ -14,20 +18,21 @@ from co2mix.modeling.train import train_cell
 
 
 def main() -> None:
-    if len(sys.argv) != 3:
-        raise InputError("usage: python stages/train.py <target> <model>")
-    target, model = sys.argv[1], sys.argv[2]
+    if len(sys.argv) != 2:
+        raise InputError("usage: python stages/train.py <model>")
+    model = sys.argv[1]
     params = load_params()
-    start = time.perf_counter()
-    result = train_cell(params, paths.TRAIN, target, model)
-    seconds = time.perf_counter() - start
+    results = train_cell(params, paths.TRAIN, model)
 
     with staged_outputs() as out:
-        save_model(out, result.fitted.pipeline, target, model)
-        records.write(out, paths.train_metrics(target, model), result.metrics, TrainMetrics)
-    write_timing(paths.timing(f"train-{target}-{model}"), {"fit": seconds})
-    rmse = result.metrics["validation_rmse"]
-    print(f"train {target} {model}: validation RMSE {rmse:.4f}, fit {seconds:.1f} s")
+        for target, result in results.items():
+            save_model(out, result.fitted.pipeline, target, model)
+        metrics = {target: result.metrics for target, result in results.items()}
+        records.write(out, paths.train_metrics(model), metrics, dict[str, TrainMetrics])
+    for target, result in results.items():
+        write_timing(paths.timing(f"train-{target}-{model}"), {"fit": result.seconds})
+        rmse = result.metrics["validation_rmse"]
+        print(f"train {target} {model}: validation RMSE {rmse:.4f}, fit {result.seconds:.1f} s")
 
 
 if __name__ == "__main__":

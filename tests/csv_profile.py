@@ -72,6 +72,7 @@ def csv_params(path: str, **ingest: Any) -> dict[str, Any]:
             "seed": 0,
             "validation_fraction": 0.2,
             "engine": "local",
+            "jobs": 1,
             "cluster": {"workers": 2, "threads_per_worker": 1},
             "models": ["linear", "xgboost", "gp"],
             "target_transform": {},

@@ -16,13 +16,22 @@ from xgboost import XGBRegressor
 from co2mix.core.errors import InputError, ParamsError
 from co2mix.modeling.train import train_cell
 
-SEARCH = {
+TARGET = "strength_mpa"
+ONLY_STRENGTH = {  # a train cell fits every target: these rows have only the one
+    "data.targets": [TARGET],
+    "train.features": {
+        TARGET: [
+            *["cement", "slag", "fly_ash", "water", "superplasticizer", "coarse_agg"],
+            *["age_days", "curing_temp_c", "cement_supplier"],
+        ]
+    },
+}
+SEARCH = ONLY_STRENGTH | {
     "train.xgboost.n_trials": 4,  # TPE's first trials are seeded random draws: the same
     "train.xgboost.pruning": False,  # parameters for both engines
     "train.xgboost.max_estimators": 400,
     "train.xgboost.early_stopping_rounds": 20,
 }
-TARGET = "strength_mpa"
 
 
 def plant_like_rows(n: int, seed: int) -> pd.DataFrame:
@@ -85,9 +94,8 @@ def test_without_a_scheduler_address_it_starts_its_own_cluster_and_refuses_unsee
     result = train_cell(
         make_all_params(**(SEARCH | {"train.engine": "dask", "train.xgboost.n_trials": 1})),
         path,
-        TARGET,
         "xgboost",
-    )
+    )[TARGET]
     features = make_all_params().train.features[TARGET]
     unseen = test[features].head(1).assign(cement_supplier="Z")
     with pytest.raises(ValueError, match="cement_supplier"):
@@ -100,11 +108,11 @@ def test_the_dask_engine_trains_on_both_workers_within_2_percent_of_local(
 ):
     path, train, test = rows
     features = make_all_params().train.features[TARGET]
-    local = train_cell(make_all_params(**SEARCH), path, TARGET, "xgboost")
+    local = train_cell(make_all_params(**SEARCH), path, "xgboost")[TARGET]
     with get_task_stream(cluster) as tasks:
         dask_result = train_cell(
-            make_all_params(**SEARCH, **{"train.engine": "dask"}), path, TARGET, "xgboost"
-        )
+            make_all_params(**SEARCH, **{"train.engine": "dask"}), path, "xgboost"
+        )[TARGET]
     assert len({task["worker"] for task in tasks.data}) == 2  # both workers did work
 
     assert dask_result.metrics["engine"] == "dask" and "engine" not in local.metrics
@@ -137,10 +145,10 @@ def test_what_the_dask_engine_cannot_honour_is_refused_naming_the_key(
 ):
     params = make_all_params(**(SEARCH | {"train.engine": "dask"} | updates))
     with pytest.raises(ParamsError, match=message):
-        train_cell(params, rows[0], TARGET, "xgboost")
+        train_cell(params, rows[0], "xgboost")
 
 
 def test_a_missing_parquet_is_named(make_all_params, tmp_path):
     params = make_all_params(**{"train.engine": "dask"}, **SEARCH)
     with pytest.raises(InputError, match=r"train\.parquet: file not found"):
-        train_cell(params, tmp_path / "train.parquet", TARGET, "xgboost")
+        train_cell(params, tmp_path / "train.parquet", "xgboost")

@@ -16,7 +16,7 @@ from co2mix.modeling import registry
 from co2mix.modeling.evaluate import Task, evaluate_target
 from co2mix.modeling.explain import contributions
 from co2mix.modeling.models import validate_models
-from co2mix.modeling.train import fit_spec, train_one
+from co2mix.modeling.train import fit_spec, train_cell, train_one
 
 SMALL_SEARCH = {
     "train.xgboost.n_trials": 3,
@@ -125,6 +125,33 @@ def test_xgboost_search_is_byte_reproducible(make_all_params, frame):
     first, second = dumped(), dumped()
     assert first[1] == second[1]
     assert first[0] == second[0]
+
+
+def test_a_cell_fits_its_targets_side_by_side_as_one_after_another(
+    make_all_params, frame, tmp_path
+):
+    """train.jobs is speed only: the models of both targets, fitted on two threads at
+    once, are byte for byte those fitted one after another."""
+    source = tmp_path / "train.parquet"
+    frame.to_parquet(source)
+
+    def dumped(jobs):
+        params = make_all_params(**SMALL_SEARCH, **{"train.jobs": jobs})
+        results = train_cell(params, source, "xgboost")
+        assert list(results) == params.data.targets
+        return {
+            target: (joblib_bytes(r.fitted.pipeline), r.metrics) for target, r in results.items()
+        }
+
+    side_by_side, one_by_one = dumped(2), dumped(1)
+    assert side_by_side == one_by_one
+    assert side_by_side["co2_kg_m3"][0] != side_by_side["strength_mpa"][0]
+
+
+def joblib_bytes(pipeline):
+    buffer = io.BytesIO()
+    joblib.dump(pipeline, buffer)
+    return buffer.getvalue()
 
 
 def test_unknown_names_and_bad_options_name_the_key(make_all_params, frame):

@@ -85,7 +85,7 @@ def test_queued_experiments_on_a_profile_run_and_read_back(csv_project, tmp_path
         for experiment in baseline.get("experiments") or []:
             for rev in experiment["revs"]:
                 data = rev["data"]
-                trial = data["metrics"]["profiles/mine/metrics/train/y-xgboost.json"]["data"]
+                trial = data["metrics"]["profiles/mine/metrics/train/xgboost.json"]["data"]["y"]
                 found[rev["name"]] = trial["trials_requested"]
     assert sorted(found.values()) == [2, 4], found
 

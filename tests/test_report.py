@@ -151,7 +151,7 @@ def test_branch_reruns_only_what_the_param_feeds(history):
     _, _, branch_run = history
     for stage in ("generate", "check", "prepare"):
         assert f"Running stage '{stage}'" not in branch_run
-    for stage in ("train@strength_mpa-xgboost", "evaluate"):
+    for stage in ("train@xgboost", "evaluate"):
         assert f"Running stage '{stage}'" in branch_run
 
 

@@ -94,7 +94,7 @@ def strings(column: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
 GENERATE = ["stages/generate.py"]
 CHECK = ["stages/check.py"]
 PREPARE = ["stages/prepare.py"]
-TRAIN = ["stages/train.py", "strength_mpa", "poly2"]
+TRAIN = ["stages/train.py", "poly2"]
 EVALUATE = ["stages/evaluate.py"]
 OPTIMIZE = ["stages/optimize.py"]
 REF, TRAIN_ROWS, TEST_ROWS = (
@@ -126,12 +126,12 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     "knn k above the rows": (PREPARE, param("prepare.knn_k", 100000), ["prepare.knn_k", "100000"]),
     "no models": (EVALUATE, param("train.models", []), ["train.models"]),
     "unknown model": (
-        ["stages/train.py", "strength_mpa", "knn9"],
+        ["stages/train.py", "knn9"],
         param("train.models", ["linear", "knn9"]),
         ["knn9"],
     ),
     "n_trials 0": (
-        ["stages/train.py", "strength_mpa", "xgboost"],
+        ["stages/train.py", "xgboost"],
         param("train.xgboost.n_trials", 0),
         ["train.xgboost.n_trials"],
     ),
@@ -223,7 +223,7 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     "a model of other features": (
         EVALUATE,
         param("train.features.strength_mpa", ["cement", "slag", "water"]),
-        ["strength_mpa/linear/model.joblib", "expected ['cement', 'slag', 'water']"],
+        ["linear/strength_mpa/model.joblib", "expected ['cement', 'slag', 'water']"],
     ),
     "malformed truth": (
         EVALUATE,
@@ -237,12 +237,12 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     ),
     "deleted model": (
         EVALUATE,
-        remove("data/models/strength_mpa/poly2"),
-        ["data/models/strength_mpa/poly2/model.joblib", "not found"],
+        remove("data/models/poly2/strength_mpa"),
+        ["data/models/poly2/strength_mpa/model.joblib", "not found"],
     ),
     "truncated model": (
         EVALUATE,
-        raw_bytes("data/models/strength_mpa/poly2/model.joblib", lambda b: b[:100]),
+        raw_bytes("data/models/poly2/strength_mpa/model.joblib", lambda b: b[:100]),
         ["model.joblib", "not a readable model"],
     ),
 }

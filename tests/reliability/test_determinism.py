@@ -28,7 +28,7 @@ def test_two_fresh_copies_with_empty_caches_agree_byte_for_byte(reproduced, tmp_
     run(["dvc", "init", "-q"], second)
     run(["dvc", "repro"], second)
     assert lock_outputs(second) == lock_outputs(first)
-    assert len(lock_outputs(first)) >= 30
+    assert len(lock_outputs(first)) >= 25  # every stage's outputs, not a few
     assert metrics_files(second) == metrics_files(first)
     assert "up to date" in run(["dvc", "status"], second).stdout
     assert "up to date" in run(["dvc", "status"], first).stdout

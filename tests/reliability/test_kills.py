@@ -25,7 +25,7 @@ from tests.helpers import run
 STAGES = {
     "generate": ["stages/generate.py"],
     "prepare": ["stages/prepare.py"],
-    "train": ["stages/train.py", "strength_mpa", "linear"],
+    "train": ["stages/train.py", "linear"],
 }
 SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 

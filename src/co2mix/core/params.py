@@ -172,6 +172,8 @@ class Train(Section):
     # dask: XGBoost trains through xgboost.dask on a cluster, reading the parquet in partitions
     engine: Literal["local", "dask"] = "local"
     cluster: Cluster = Field(default_factory=Cluster)
+    # threads fitting a model's targets side by side (local engine); results do not depend on it
+    jobs: Annotated[int, Field(ge=1)] = 1
 
     _unique_models = field_validator("models")(unique)
 

@@ -60,9 +60,10 @@ PARETO_PLOT = PLOTS / "pareto.csv"
 
 
 def model_dir(target: str, model: str) -> Path:
-    """One directory per matrix cell, so that extra files (XGBoost's native JSON) are
-    tracked with the model and a restored cache is complete."""
-    return MODELS / target / model
+    """Under the model's directory (the ``train@<model>`` cell's one output), one per
+    target, so that extra files (XGBoost's native JSON) are tracked with the model and a
+    restored cache is complete."""
+    return MODELS / model / target
 
 
 def model_file(target: str, model: str) -> Path:
@@ -77,8 +78,9 @@ def champion_file(target: str) -> Path:
     return CHAMPIONS / f"{target}.joblib"
 
 
-def train_metrics(target: str, model: str) -> Path:
-    return TRAIN_METRICS / f"{target}-{model}.json"
+def train_metrics(model: str) -> Path:
+    """The ``train@<model>`` cell's metrics: one record per target."""
+    return TRAIN_METRICS / f"{model}.json"
 
 
 def predictions_plot(target: str) -> Path:

@@ -31,7 +31,7 @@ SCHEMAS: dict[Path, Any] = {
     paths.OPTIMIZE_METRICS: schemas_optimize.OptimizeMetrics,
     paths.DESIGN_METRICS: schemas_optimize.DesignMetrics,
     paths.OPTIMIZE_RUNS: list[schemas_optimize.RunRecord],
-}  # and every metrics/train/<target>-<model>.json: schemas.TrainMetrics
+}  # and every metrics/train/<model>.json: dict[str, schemas.TrainMetrics] (by target)
 
 Record = TypeVar("Record")
 

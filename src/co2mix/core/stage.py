@@ -30,6 +30,7 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
     machine."""
     signal.signal(signal.SIGTERM, _terminated)
     one_blas_thread()
+    without_hypothesis()
     try:
         main()
     except (ParamsError, InputError) as exc:
@@ -37,6 +38,17 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(2)
+
+
+def without_hypothesis() -> None:
+    """Stages never draw examples from hypothesis, but pandera imports its strategies on
+    the first validation whenever hypothesis is installed (``make`` installs it with the
+    dev tools, for schemathesis), and hypothesis then loads its plugins (trio, pytest):
+    0.35 s of every stage process that reads data, some 9 s of a default ``dvc repro``.
+    A ``None`` entry in ``sys.modules`` makes that import fail as if hypothesis were not
+    installed, which pandera expects; where it is already imported (pytest), nothing
+    changes."""
+    sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
 
 
 def one_blas_thread() -> None:

@@ -50,6 +50,7 @@ class FitSpec(Generic[OptionsT_co]):
     options: OptionsT_co
     ordinal: Mapping[str, list[str]] = field(default_factory=dict)  # categorical with an order
     target_transform: str | None = None  # "log": fit on log(y), predict on y's scale
+    progress: bool = True  # a search's progress bar (off while fits run side by side)
 
 
 @dataclass

@@ -103,7 +103,10 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
 
     study = new_study(options, spec.seed)
     study.optimize(
-        objective, n_trials=options.n_trials, timeout=options.timeout_s, show_progress_bar=True
+        objective,
+        n_trials=options.n_trials,
+        timeout=options.timeout_s,
+        show_progress_bar=spec.progress,
     )
     n_estimators = study.best_trial.user_attrs["n_estimators"]
     final = Pipeline(

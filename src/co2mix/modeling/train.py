@@ -1,7 +1,10 @@
-"""Training one (target, model) cell of the matrix: select rows and features, fit, describe."""
+"""Training one cell of the matrix (a model, for every target): select rows and features,
+fit, describe."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -23,10 +26,11 @@ from co2mix.modeling.search import XGBoostOptions
 class TrainResult:
     fitted: Fitted
     metrics: TrainMetrics
+    seconds: float = 0.0  # the fit's wall-clock time: for the timings, never the metrics
 
 
-def fit_spec(params: Params, target: str, model: str) -> FitSpec[Options]:
-    """The features, seed and typed options of one matrix cell; unknown names are refused."""
+def fit_spec(params: Params, target: str, model: str, progress: bool = True) -> FitSpec[Options]:
+    """The features, seed and typed options of one fit; unknown names are refused."""
     if target not in params.data.targets:
         raise ParamsError(
             f"params.yaml: data.targets has no target {target!r}; targets: {params.data.targets}"
@@ -44,38 +48,67 @@ def fit_spec(params: Params, target: str, model: str) -> FitSpec[Options]:
         options=model_options(params.train, model),
         ordinal={c: params.data.ordinal[c] for c in features if c in params.data.ordinal},
         target_transform=params.train.target_transform.get(target),
+        progress=progress,
     )
 
 
-def train_cell(params: Params, source: Path, target: str, model: str) -> TrainResult:
-    """One matrix cell from the prepared parquet at ``source``: read whole by the local
-    engine, or in partitions by the dask engine (``train.engine: dask``, XGBoost only)."""
-    if params.train.engine != "dask" or model != "xgboost":
-        return train_one(
-            params, read_checked(source, params, "prepare"), target, model, str(source)
-        )
+def train_cell(params: Params, source: Path, model: str) -> dict[str, TrainResult]:
+    """The ``train@<model>`` cell: ``model`` fitted for every target, from the prepared
+    parquet at ``source``.
+
+    The local engine reads the rows once and fits the targets side by side on
+    ``train.jobs`` threads (XGBoost and the linear algebra release the GIL). Each fit is
+    seeded and sees only its own copy of the rows and its own thread counts, so the models
+    are those of one fit after another, to the bit. The dask engine's XGBoost (reading the
+    parquet in partitions) fits one target after another: each starts its own cluster."""
+    targets = params.data.targets
+    for target in targets:  # unknown names refused before any rows are read
+        fit_spec(params, target, model)
+    if params.train.engine == "dask" and model == "xgboost":
+        return {t: _on_cluster(params, source, t) for t in targets}
+    train = read_checked(source, params, "prepare")
+    jobs = min(params.train.jobs, len(targets))
+
+    def fit(target: str) -> TrainResult:
+        rows = train.copy() if jobs > 1 else train  # no frame shared between threads
+        return train_one(params, rows, target, model, str(source), progress=jobs == 1)
+
+    if jobs == 1:
+        return {t: fit(t) for t in targets}
+    with ThreadPoolExecutor(jobs, thread_name_prefix=f"train-{model}") as pool:
+        return dict(zip(targets, pool.map(fit, targets), strict=True))
+
+
+def _on_cluster(params: Params, source: Path, target: str) -> TrainResult:
     from co2mix.modeling.dask_engine import fit_on_cluster  # dask's import: only when asked
 
-    spec = fit_spec(params, target, model)
+    start = time.perf_counter()
+    spec = fit_spec(params, target, "xgboost")
     xgboost_spec = cast(FitSpec[XGBoostOptions], spec)  # model == "xgboost": its options
     fitted, rows = fit_on_cluster(xgboost_spec, source, target, params.train.cluster)
-    return _result(spec, target, model, fitted, rows)
+    return _result(spec, target, "xgboost", fitted, rows, time.perf_counter() - start)
 
 
 def train_one(
-    params: Params, train: pd.DataFrame, target: str, model: str, source: str
+    params: Params,
+    train: pd.DataFrame,
+    target: str,
+    model: str,
+    source: str,
+    progress: bool = True,
 ) -> TrainResult:
     """Fit ``model`` on ``train`` for ``target``; metrics say how it did on validation."""
-    spec = fit_spec(params, target, model)
+    start = time.perf_counter()
+    spec = fit_spec(params, target, model, progress)
     require_columns(f"train.features.{target}", spec.features, list(train.columns), source)
     require_columns("data.targets", [target], list(train.columns), source)
     check_training_rows(train, spec, target, model, source)
     fitted = fit_model(model, spec, train, train[target])
-    return _result(spec, target, model, fitted, len(train))
+    return _result(spec, target, model, fitted, len(train), time.perf_counter() - start)
 
 
 def _result(
-    spec: FitSpec[Options], target: str, model: str, fitted: Fitted, rows: int
+    spec: FitSpec[Options], target: str, model: str, fitted: Fitted, rows: int, seconds: float
 ) -> TrainResult:
     """The fitted cell and its metrics: what it learnt from, and how it did."""
     metrics: TrainMetrics = {
@@ -85,7 +118,7 @@ def _result(
         "rows": rows,
         **fitted.info,
     }
-    return TrainResult(fitted, metrics)
+    return TrainResult(fitted, metrics, seconds)
 
 
 ROWS_PER_FEATURE = 2  # fewer rows than this per feature (and MIN_ROWS) cannot be learnt

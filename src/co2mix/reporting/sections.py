@@ -23,7 +23,7 @@ KEY_METRICS = {
     r"|reduction_pct|gap_to_optimum_pct)|optimizers\.[^.]+\.(reduction_pct|gap_to_optimum_pct))$",
     str(paths.PREPARE_METRICS): r"^(rows_out\.(train|test)|batches\.[^.]+\.(rows_in"
     r"|duplicates_dropped)|imputed_cells\.(train|test))$",
-    f"{paths.TRAIN_METRICS}/": r"^validation_rmse$",
+    f"{paths.TRAIN_METRICS}/": r"^[^.]+\.validation_rmse$",  # by target
 }
 
 
