@@ -13,6 +13,8 @@ from threadpoolctl import threadpool_info
 from co2mix.core.stage import run_stage
 
 def main():
+    import gc
+    assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()  # the libraries: frozen
     blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
     probe = "import os; print(os.environ['OPENBLAS_NUM_THREADS'])"
     child = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -27,12 +28,21 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
     outputs were already removed on the way out of their context managers, and a
     finalizing interpreter with pyarrow's I/O threads still parked was seen to abort
     (``terminate called without an active exception``, status -6 instead of 2) on a busy
-    machine."""
+    machine.
+
+    The objects that exist once the stage is imported (its libraries: sklearn, pandas,
+    pyarrow...) are frozen out of the garbage collector (``gc.freeze``), and so is
+    everything at the end: they are never garbage, yet every full collection traversed
+    them, and the interpreter's final collections took 0.45 s of every stage process
+    (2.2 -> 1.77 s for a linear train cell; some 12 s of a default ``dvc repro``).
+    Files are closed and ``atexit`` handlers run as before."""
     signal.signal(signal.SIGTERM, _terminated)
     one_blas_thread()
     without_hypothesis()
+    gc.freeze()  # the imports: never garbage, and traversed by every full collection
     try:
         main()
+        gc.freeze()  # and no final collections through them at the exit (see above)
     except (ParamsError, InputError) as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
         sys.stdout.flush()

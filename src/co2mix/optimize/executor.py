@@ -14,6 +14,7 @@ not pickle, so a surrogate travels as its fitted pipelines and is compiled again
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.forkserver
 from collections.abc import Mapping, Sequence
@@ -77,7 +78,11 @@ _worker_setting: list[Setting] = []  # the Setting of this worker process
 
 
 def _adopt(setting: Setting) -> None:
+    """A worker's start: its Setting, and its imports frozen out of the garbage collector
+    (as a stage's: :func:`co2mix.core.stage.run_stage`), so that its exit, which the
+    stage waits for, does not spend half a second collecting them."""
     _worker_setting[:] = [setting]
+    gc.freeze()
 
 
 def _solve_in_worker(request: Request) -> tuple[Recorder, float]:
