@@ -39,7 +39,7 @@ from co2mix.modeling.registry import (
     preprocessor,
     register,
 )
-from co2mix.modeling.search import XGBoostOptions, tune_xgboost
+from co2mix.modeling.xgboost_options import XGBoostOptions
 
 
 class LinearOptions(Options):
@@ -75,7 +75,13 @@ def poly2(spec: FitSpec[Poly2Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
     return fitted
 
 
-register("xgboost", XGBoostOptions)(tune_xgboost)
+@register("xgboost", XGBoostOptions)
+def xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -> Fitted:
+    """XGBoost tuned by Optuna (:func:`co2mix.modeling.search.tune_xgboost`), imported
+    here: Optuna's and XGBoost's training imports only in the process that searches."""
+    from co2mix.modeling.search import tune_xgboost
+
+    return tune_xgboost(spec, x, y)
 
 
 class GaussianProcessOptions(Options):

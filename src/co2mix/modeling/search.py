@@ -12,13 +12,12 @@ seed as long as ``n_trials`` (not ``timeout_s``, a safety net) ends the search.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
 from optuna_integration import XGBoostPruningCallback
-from pydantic import Field
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from xgboost import XGBRegressor
@@ -27,21 +26,11 @@ from co2mix.core.schemas import FitInfo
 from co2mix.modeling.registry import (
     FitSpec,
     Fitted,
-    Options,
     on_target_scale,
     preprocessor,
     validation_split,
 )
-
-
-class XGBoostOptions(Options):
-    n_trials: Annotated[int, Field(ge=1)]
-    timeout_s: Annotated[float, Field(gt=0)]
-    max_estimators: Annotated[int, Field(ge=10)]
-    early_stopping_rounds: Annotated[int, Field(ge=1)]
-    n_jobs: Annotated[int, Field(ge=1)]
-    pruning: bool
-
+from co2mix.modeling.xgboost_options import XGBoostOptions
 
 PRUNE_AFTER_TRIALS = 5  # the median needs a few complete trials before it judges
 PRUNE_AFTER_ROUNDS = 30  # and a trial gets this many rounds before it is judged

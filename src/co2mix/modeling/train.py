@@ -19,7 +19,7 @@ from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TrainMetrics
 from co2mix.modeling.models import fit_model, model_options
 from co2mix.modeling.registry import FitSpec, Fitted, Options
-from co2mix.modeling.search import XGBoostOptions
+from co2mix.modeling.xgboost_options import XGBoostOptions
 
 
 @dataclass

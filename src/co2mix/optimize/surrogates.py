@@ -22,8 +22,8 @@ from co2mix.core.errors import ParamsError
 from co2mix.core.params import PlantParams
 from co2mix.modeling.models import options_of
 from co2mix.modeling.refresh import WEIGHT
-from co2mix.modeling.search import XGBoostOptions
 from co2mix.modeling.store import load_models
+from co2mix.modeling.xgboost_options import XGBoostOptions
 from co2mix.optimize.compiled import ArrayModel, Columns, compile_pipeline
 from co2mix.optimize.problem import Predictor
 from co2mix.physics.truth import CO2, STRENGTH
@@ -171,7 +171,9 @@ def surrogate_members(
                 opt.ensemble_penalty_std,
             )
         elif name == "xgboost_monotone":
-            n_jobs = options_of(params.train, "xgboost", XGBoostOptions).n_jobs
+            # one refit after another, each on the threads the train cell gives its fits
+            # together (XGBoost's threads do not change its results)
+            n_jobs = options_of(params.train, "xgboost", XGBoostOptions).n_jobs * params.train.jobs
             refit = {
                 target: monotone_refit(
                     pipelines[target]["xgboost"],
