@@ -138,6 +138,7 @@ def test_the_dask_engine_trains_on_both_workers_within_2_percent_of_local(
     [
         ({"train.xgboost.pruning": True}, r"train\.xgboost\.pruning = true needs train\.engine"),
         ({"train.target_transform": {TARGET: "log"}}, r"train\.target_transform needs"),
+        ({"train.xgboost.parallel_trials": 2}, r"train\.xgboost\.parallel_trials = 2 needs"),
     ],
 )
 def test_what_the_dask_engine_cannot_honour_is_refused_naming_the_key(

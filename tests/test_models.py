@@ -154,6 +154,22 @@ def joblib_bytes(pipeline):
     return buffer.getvalue()
 
 
+def test_a_search_two_trials_at_a_time_is_byte_reproducible(make_all_params, frame):
+    """Trials side by side on threads: every trial asked and told, the same model twice
+    (the batch's parameters are drawn before its threads start)."""
+    params = make_all_params(
+        **SMALL_SEARCH | {"train.xgboost.n_trials": 6, "train.xgboost.parallel_trials": 2}
+    )
+
+    def searched():
+        result = train_one(params, frame, "strength_mpa", "xgboost", "frame", progress=False)
+        return joblib_bytes(result.fitted.pipeline), result.metrics
+
+    first, second = searched(), searched()
+    assert first == second
+    assert first[1]["trials"] + first[1]["trials_pruned"] == 6
+
+
 def test_unknown_names_and_bad_options_name_the_key(make_all_params, frame):
     with pytest.raises(ParamsError, match=r"train\.models: unknown model 'forest'"):
         validate_models(make_all_params(**{"train.models": ["linear", "forest"]}).train)

@@ -89,6 +89,11 @@ def refuse_unsupported(spec: FitSpec[XGBoostOptions]) -> None:
             "params.yaml: train.target_transform needs train.engine: local "
             "(the dask engine fits the target as it is)"
         )
+    if spec.options.parallel_trials > 1:
+        raise ParamsError(
+            f"params.yaml: train.xgboost.parallel_trials = {spec.options.parallel_trials} "
+            "needs train.engine: local (the cluster's workers share each trial); set it to 1"
+        )
 
 
 def read_partitions(source: Path, spec: FitSpec[Any], target: str, workers: int) -> dd.DataFrame:

@@ -21,3 +21,6 @@ class XGBoostOptions(Options):
     early_stopping_rounds: Annotated[int, Field(ge=1)]
     n_jobs: Annotated[int, Field(ge=1)]
     pruning: bool
+    # trials run side by side (threads), each XGBoost on n_jobs threads; the search's
+    # results depend on it (co2mix.modeling.search.run_side_by_side)
+    parallel_trials: Annotated[int, Field(ge=1)] = 1
