@@ -113,14 +113,19 @@ def test_xgboost_contributions_sum_to_the_margin(make_all_params, frame):
     assert set(result.metrics["best_params"]) >= {"learning_rate", "max_depth", "n_estimators"}
 
 
+def joblib_bytes(pipeline):
+    """The pipeline as joblib writes it: what byte-for-byte comparisons compare."""
+    buffer = io.BytesIO()
+    joblib.dump(pipeline, buffer)
+    return buffer.getvalue()
+
+
 def test_xgboost_search_is_byte_reproducible(make_all_params, frame):
     params = make_all_params(**SMALL_SEARCH)
 
     def dumped():
         result = train_one(params, frame, "co2_kg_m3", "xgboost", "frame")
-        buffer = io.BytesIO()
-        joblib.dump(result.fitted.pipeline, buffer)
-        return buffer.getvalue(), result.metrics
+        return joblib_bytes(result.fitted.pipeline), result.metrics
 
     first, second = dumped(), dumped()
     assert first[1] == second[1]
@@ -146,12 +151,6 @@ def test_a_cell_fits_its_targets_side_by_side_as_one_after_another(
     side_by_side, one_by_one = dumped(2), dumped(1)
     assert side_by_side == one_by_one
     assert side_by_side["co2_kg_m3"][0] != side_by_side["strength_mpa"][0]
-
-
-def joblib_bytes(pipeline):
-    buffer = io.BytesIO()
-    joblib.dump(pipeline, buffer)
-    return buffer.getvalue()
 
 
 def test_a_search_two_trials_at_a_time_is_byte_reproducible(make_all_params, frame):

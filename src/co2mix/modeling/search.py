@@ -68,7 +68,7 @@ SPACE: dict[str, FloatDistribution | IntDistribution] = {
 def search_space(trial: optuna.Trial) -> dict[str, Any]:
     """The trial's parameters: sampled now, or the ones it was asked with."""
     return {
-        name: trial.suggest_int(name, int(d.low), int(d.high))
+        name: trial.suggest_int(name, d.low, d.high)
         if isinstance(d, IntDistribution)
         else trial.suggest_float(name, d.low, d.high, log=d.log)
         for name, d in SPACE.items()

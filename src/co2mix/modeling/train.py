@@ -62,16 +62,16 @@ def train_cell(params: Params, source: Path, model: str) -> dict[str, TrainResul
     are those of one fit after another, to the bit. The dask engine's XGBoost (reading the
     parquet in partitions) fits one target after another: each starts its own cluster."""
     targets = params.data.targets
-    for target in targets:  # unknown names refused before any rows are read
-        fit_spec(params, target, model)
-    if params.train.engine == "dask" and model == "xgboost":
-        return {t: _on_cluster(params, source, t) for t in targets}
-    train = read_checked(source, params, "prepare")
     jobs = min(params.train.jobs, len(targets))
+    # every target's spec first: unknown names are refused before any rows are read
+    specs = {t: fit_spec(params, t, model, progress=jobs == 1) for t in targets}
+    if params.train.engine == "dask" and model == "xgboost":
+        return {t: _on_cluster(spec, params, source, t) for t, spec in specs.items()}
+    train = read_checked(source, params, "prepare")
 
     def fit(target: str) -> TrainResult:
         rows = train.copy() if jobs > 1 else train  # no frame shared between threads
-        return train_one(params, rows, target, model, str(source), progress=jobs == 1)
+        return _fit(specs[target], rows, target, model, str(source))
 
     if jobs == 1:
         return {t: fit(t) for t in targets}
@@ -79,11 +79,10 @@ def train_cell(params: Params, source: Path, model: str) -> dict[str, TrainResul
         return dict(zip(targets, pool.map(fit, targets), strict=True))
 
 
-def _on_cluster(params: Params, source: Path, target: str) -> TrainResult:
+def _on_cluster(spec: FitSpec[Options], params: Params, source: Path, target: str) -> TrainResult:
     from co2mix.modeling.dask_engine import fit_on_cluster  # dask's import: only when asked
 
     start = time.perf_counter()
-    spec = fit_spec(params, target, "xgboost")
     xgboost_spec = cast(FitSpec[XGBoostOptions], spec)  # model == "xgboost": its options
     fitted, rows = fit_on_cluster(xgboost_spec, source, target, params.train.cluster)
     return _result(spec, target, "xgboost", fitted, rows, time.perf_counter() - start)
@@ -98,8 +97,13 @@ def train_one(
     progress: bool = True,
 ) -> TrainResult:
     """Fit ``model`` on ``train`` for ``target``; metrics say how it did on validation."""
+    return _fit(fit_spec(params, target, model, progress), train, target, model, source)
+
+
+def _fit(
+    spec: FitSpec[Options], train: pd.DataFrame, target: str, model: str, source: str
+) -> TrainResult:
     start = time.perf_counter()
-    spec = fit_spec(params, target, model, progress)
     require_columns(f"train.features.{target}", spec.features, list(train.columns), source)
     require_columns("data.targets", [target], list(train.columns), source)
     check_training_rows(train, spec, target, model, source)
