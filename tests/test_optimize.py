@@ -10,10 +10,17 @@ from co2mix.core.errors import ParamsError
 from co2mix.core.params_file import parse_params
 from co2mix.modeling.registry import FitSpec, Options, preprocessor
 from co2mix.optimize.benchmark import Benchmark, run_benchmark
-from co2mix.optimize.problem import DataSupport, Problem, mix_frame, true_values
+from co2mix.optimize.problem import (
+    Candidates,
+    DataSupport,
+    Problem,
+    mix_columns,
+    mix_frame,
+    true_values,
+)
 from co2mix.optimize.solvers import Recorder, run_differential_evolution
 from co2mix.optimize.surrogates import Surrogate, check_setup, monotone_refit
-from co2mix.physics.truth import DESIGNED_COLUMNS, REFERENCE_MIX, volume_m3
+from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, REFERENCE_MIX, STRENGTH, volume_m3
 from co2mix.simulate.dataset import generate
 from tests.helpers import set_key, small_optimize
 
@@ -65,6 +72,22 @@ def test_mix_frame_fills_one_cubic_metre_and_matches_the_reference_anchor(params
     assert frame["co2_kg_m3"].iloc[0] == pytest.approx(402.4, abs=0.5)
     assert frame["strength_mpa"].iloc[0] == pytest.approx(40.0, abs=0.1)
     assert (frame["cement_supplier"] == params.optimize.context.cement_supplier).all()
+
+
+def test_candidates_compute_the_truth_only_when_read_and_exactly_as_mix_columns(params):
+    x = np.random.default_rng(0).uniform(
+        [80, 0, 0, 130, 0, 900], [520, 300, 150, 220, 6, 1100], (50, 6)
+    )
+    eager = mix_columns(x, params)
+    lazy = Candidates(x, params)
+    assert CO2 not in lazy and STRENGTH not in lazy  # what a surrogate's run never pays for
+    assert set(eager) - set(lazy) == {CO2, STRENGTH}
+    for name in lazy:
+        np.testing.assert_array_equal(lazy[name], eager[name])
+    co2, strength = true_values(lazy)  # the plant's predictor reads them: computed now
+    assert np.array_equal(co2, eager[CO2]) and np.array_equal(strength, eager[STRENGTH])
+    with pytest.raises(KeyError, match="slump"):
+        lazy["slump"]
 
 
 def test_limits_flag_high_water_binder_and_too_much_fly_ash(params):

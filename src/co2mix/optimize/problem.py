@@ -21,16 +21,17 @@ from co2mix.core.params import PlantParams
 from co2mix.core.params_base import Support
 from co2mix.optimize.compiled import Columns
 from co2mix.physics import truth
-from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH
+from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH, TARGETS
 
 # Predicts (CO2 kg/m3, strength MPa) for candidates with every model feature.
 Predictor = Callable[[Columns], tuple[np.ndarray, np.ndarray]]
 
 
-def mix_columns(x: np.ndarray, params: PlantParams) -> dict[str, np.ndarray]:
+def mix_columns(x: np.ndarray, params: PlantParams, targets: bool = True) -> dict[str, np.ndarray]:
     """Candidates (n x 6 masses) with every feature the models and truth need, as arrays:
-    the physics' :func:`~co2mix.physics.truth.mix_columns` under the fixed context, plus
-    the cement supplier the strength models take as a category."""
+    the physics' :func:`~co2mix.physics.truth.mix_columns` under the fixed context (their
+    true CO2 and strength too unless not ``targets``), plus the cement supplier the
+    strength models take as a category."""
     x = np.atleast_2d(np.asarray(x, dtype=float))
     context = params.optimize.context
     gen = params.generate
@@ -41,9 +42,30 @@ def mix_columns(x: np.ndarray, params: PlantParams) -> dict[str, np.ndarray]:
         gen.emission_factors,
         gen.strength,
         gen.process,
+        targets,
     )
     columns["cement_supplier"] = np.full(len(x), context.cement_supplier, dtype=object)
     return columns
+
+
+class Candidates(dict[str, np.ndarray]):
+    """:func:`mix_columns` whose true CO2 and strength are computed when first read.
+
+    A surrogate's optimizer run scores thousands of single mixes and never reads the
+    truth (a sixth of each call); the plant's own predictor (:func:`true_values`) and any
+    predictor built on it read it as before."""
+
+    def __init__(self, x: np.ndarray, params: PlantParams):
+        super().__init__(mix_columns(x, params, targets=False))
+        self.params = params
+
+    def __missing__(self, key: str) -> np.ndarray:
+        if key not in TARGETS:
+            raise KeyError(key)
+        gen = self.params.generate
+        self[CO2] = truth.co2_kg_m3(self, gen.emission_factors, gen.process)
+        self[STRENGTH] = truth.strength_mpa(self, gen.strength)
+        return self[key]
 
 
 def starting_mixes(train: pd.DataFrame, params: PlantParams) -> np.ndarray:
@@ -160,7 +182,7 @@ class Problem:
 
     def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:
         """(objective CO2, total constraint violation) of candidates; feasible when 0."""
-        columns = mix_columns(x, self.params)
+        columns = Candidates(x, self.params)
         co2, strength = predict(columns)
         violation = (
             self.limit_violation(columns)

@@ -151,6 +151,7 @@ def mix_columns(
     factors: EmissionFactors,
     strength: StrengthModel,
     process: Process,
+    targets: bool = True,
 ) -> dict[str, np.ndarray]:
     """True CO2 and strength of mixes under a fixed production context, as arrays.
 
@@ -158,8 +159,9 @@ def mix_columns(
     coarse_agg); fine aggregate comes from the volume balance. ``context`` holds
     ``ambient_temp_c``, ``transport_km``, ``age_days``, ``mixing_time_s``, ``drum_rpm``
     and ``strength_factor``. Returns one array per column: the masses, the derived process
-    values, ``co2_kg_m3``, ``strength_mpa`` and ``volume_ok`` (fine aggregate >= 0).
-    Arrays, not a frame: the optimizer calls this for every population it scores.
+    values, ``co2_kg_m3``, ``strength_mpa`` and ``volume_ok`` (fine aggregate >= 0);
+    without ``targets``, all but the two targets. Arrays, not a frame: the optimizer calls
+    this for every population it scores, and a surrogate scoring them needs no truth.
     """
     cols = {c: np.asarray(mix[c], dtype=float) for c in DESIGNED_COLUMNS}
     n = len(cols[DESIGNED_COLUMNS[0]])
@@ -170,8 +172,9 @@ def mix_columns(
     cols["curing_temp_c"] = curing_temp_c(cols["ambient_temp_c"], process)
     cols["mixing_energy_kwh"] = mixing_energy_kwh(cols)
     cols["heating_energy_kwh"] = heating_energy_kwh(cols, process)
-    cols[CO2] = co2_kg_m3(cols, factors, process)
-    cols[STRENGTH] = strength_mpa(cols, strength)
+    if targets:
+        cols[CO2] = co2_kg_m3(cols, factors, process)
+        cols[STRENGTH] = strength_mpa(cols, strength)
     cols["volume_ok"] = cols[FINE_AGG] >= 0.0
     return cols
 
