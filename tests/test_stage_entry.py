@@ -63,18 +63,3 @@ def test_a_stage_validates_its_data_without_loading_hypothesis():
         [sys.executable, "-c", CONTRACT_SCRIPT], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["refused:", "True", "True", "None"]
-
-
-def test_co2mix_keeps_its_bytecode_where_the_environment_says_not_to(tmp_path):
-    """Thirty stage processes import the same modules: compiled once, not thirty times."""
-    probe = "import sys, co2mix.core.errors; print(sys.dont_write_bytecode)"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPYCACHEPREFIX": str(tmp_path),
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
-    ).stdout.split()
-    assert out == ["False"]
-    assert list(tmp_path.rglob("errors.cpython-*.pyc"))  # written to the prefix, not the tree
