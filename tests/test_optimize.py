@@ -19,7 +19,7 @@ from co2mix.optimize.problem import (
     true_values,
 )
 from co2mix.optimize.solvers import Recorder, run_differential_evolution
-from co2mix.optimize.surrogates import Surrogate, check_setup, monotone_refit
+from co2mix.optimize.surrogates import Surrogate, check_setup, monotone_refit, monotone_refits
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, REFERENCE_MIX, STRENGTH, volume_m3
 from co2mix.simulate.dataset import generate
 from tests.helpers import set_key, small_optimize
@@ -305,6 +305,28 @@ def test_monotone_refit_makes_strength_fall_with_water(train):
     grid["water"] = np.linspace(train["water"].min(), train["water"].max(), 50)
     assert (np.diff(refit.predict(grid)) <= 1e-9).all()
     assert refit.named_steps["model"].get_params()["monotone_constraints"] == (1, 0, 0, -1, 0)
+
+
+def test_both_monotone_refits_side_by_side_equal_each_alone_on_two_threads(params, train):
+    from sklearn.pipeline import Pipeline
+    from xgboost import XGBRegressor
+
+    pipelines, rows = {}, {}
+    for target in (CO2, STRENGTH):
+        features = params.train.features[target]
+        numeric = [f for f in features if f != "cement_supplier"]
+        spec = FitSpec(numeric, [], seed=0, validation_fraction=0.2, options=Options())
+        model = XGBRegressor(n_estimators=60, random_state=0)
+        pipeline = Pipeline([("prep", preprocessor(spec, scale=False)), ("model", model)])
+        pipelines[target] = {"xgboost": pipeline.fit(train[numeric], train[target])}
+        rows[target] = train
+    together = monotone_refits(params, pipelines, rows)  # train.jobs threads, 1 XGBoost thread
+    for target in (CO2, STRENGTH):
+        signs = params.optimize.monotone.get(target, {})
+        alone = monotone_refit(pipelines[target]["xgboost"], signs, train, target, n_jobs=2)
+        x = train[list(alone.named_steps["prep"].feature_names_in_)]
+        assert np.array_equal(together[target].predict(x), alone.predict(x))
+        assert together[target].named_steps["model"].get_params()["n_jobs"] == 1
 
 
 def test_surrogates_must_be_trained_models_or_remedies_checked_by_optimize_only(raw_params):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,23 +172,32 @@ def surrogate_members(
                 opt.ensemble_penalty_std,
             )
         elif name == "xgboost_monotone":
-            # one refit after another, each on the threads the train cell gives its fits
-            # together (XGBoost's threads do not change its results)
-            n_jobs = options_of(params.train, "xgboost", XGBoostOptions).n_jobs * params.train.jobs
-            refit = {
-                target: monotone_refit(
-                    pipelines[target]["xgboost"],
-                    opt.monotone.get(target, {}),
-                    rows[target],
-                    target,
-                    n_jobs,
-                )
-                for target in (CO2, STRENGTH)
-            }
+            refit = monotone_refits(params, pipelines, rows)
             members[name] = Members([refit[CO2]], [refit[STRENGTH]])
         else:
             members[name] = Members([pipelines[CO2][name]], [pipelines[STRENGTH][name]])
     return members
+
+
+def monotone_refits(
+    params: PlantParams,
+    pipelines: dict[str, dict[str, Pipeline]],
+    rows: Mapping[str, pd.DataFrame],
+) -> dict[str, Pipeline]:
+    """Both targets' monotone refits side by side on ``train.jobs`` threads, each on the
+    XGBoost threads a train cell gives a fit, as the train cell runs them (one after the
+    other on two XGBoost threads they took 1.5 s instead of 1.0 s; XGBoost's threads do
+    not change its results)."""
+    n_jobs = options_of(params.train, "xgboost", XGBoostOptions).n_jobs
+    signs = params.optimize.monotone
+
+    def refit(target: str) -> Pipeline:
+        pipeline = pipelines[target]["xgboost"]
+        return monotone_refit(pipeline, signs.get(target, {}), rows[target], target, n_jobs)
+
+    targets = (CO2, STRENGTH)
+    with ThreadPoolExecutor(params.train.jobs, thread_name_prefix="monotone") as pool:
+        return dict(zip(targets, pool.map(refit, targets), strict=True))
 
 
 def build_surrogates(
