@@ -61,7 +61,7 @@ class _ScipyDocNotes(importlib.abc.MetaPathFinder):
 
         def exec_module(module: ModuleType) -> None:
             load(module)
-            if hasattr(module, "FunctionDoc"):  # another scipy: its own way, unchanged
+            if hasattr(module, "FunctionDoc"):  # a scipy without it is left as it is
                 setattr(module, "FunctionDoc", _NotesAppended)  # noqa: B010 (a module's name)
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]

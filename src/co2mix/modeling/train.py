@@ -4,10 +4,11 @@ fit, describe."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 import pandas as pd
 
@@ -20,6 +21,8 @@ from co2mix.core.schemas import TrainMetrics
 from co2mix.modeling.models import fit_model, model_options
 from co2mix.modeling.registry import FitSpec, Fitted, Options
 from co2mix.modeling.xgboost_options import XGBoostOptions
+
+Fitting = TypeVar("Fitting")  # what a fit of one target returns
 
 
 @dataclass
@@ -73,9 +76,18 @@ def train_cell(params: Params, source: Path, model: str) -> dict[str, TrainResul
         rows = train.copy() if jobs > 1 else train  # no frame shared between threads
         return _fit(specs[target], rows, target, model, str(source))
 
+    return side_by_side(fit, targets, jobs, f"train-{model}")
+
+
+def side_by_side(
+    fit: Callable[[str], Fitting], targets: list[str], jobs: int, name: str
+) -> dict[str, Fitting]:
+    """``fit`` of every target, on ``jobs`` threads (in this thread when 1), by target.
+    Each fit must see only its own rows and thread counts: then the results are those of
+    one fit after another, to the bit."""
     if jobs == 1:
         return {t: fit(t) for t in targets}
-    with ThreadPoolExecutor(jobs, thread_name_prefix=f"train-{model}") as pool:
+    with ThreadPoolExecutor(jobs, thread_name_prefix=name) as pool:
         return dict(zip(targets, pool.map(fit, targets), strict=True))
 
 

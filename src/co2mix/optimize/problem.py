@@ -63,8 +63,7 @@ class Candidates(dict[str, np.ndarray]):
         if key not in TARGETS:
             raise KeyError(key)
         gen = self.params.generate
-        self[CO2] = truth.co2_kg_m3(self, gen.emission_factors, gen.process)
-        self[STRENGTH] = truth.strength_mpa(self, gen.strength)
+        truth.add_targets(self, gen.emission_factors, gen.strength, gen.process)
         return self[key]
 
 

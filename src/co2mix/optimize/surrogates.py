@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from co2mix.core.params import PlantParams
 from co2mix.modeling.models import options_of
 from co2mix.modeling.refresh import WEIGHT
 from co2mix.modeling.store import load_models
+from co2mix.modeling.train import side_by_side
 from co2mix.modeling.xgboost_options import XGBoostOptions
 from co2mix.optimize.compiled import ArrayModel, Columns, compile_pipeline
 from co2mix.optimize.problem import Predictor
@@ -195,9 +195,7 @@ def monotone_refits(
         pipeline = pipelines[target]["xgboost"]
         return monotone_refit(pipeline, signs.get(target, {}), rows[target], target, n_jobs)
 
-    targets = (CO2, STRENGTH)
-    with ThreadPoolExecutor(params.train.jobs, thread_name_prefix="monotone") as pool:
-        return dict(zip(targets, pool.map(refit, targets), strict=True))
+    return side_by_side(refit, [CO2, STRENGTH], min(params.train.jobs, 2), "monotone")
 
 
 def build_surrogates(

@@ -173,10 +173,21 @@ def mix_columns(
     cols["mixing_energy_kwh"] = mixing_energy_kwh(cols)
     cols["heating_energy_kwh"] = heating_energy_kwh(cols, process)
     if targets:
-        cols[CO2] = co2_kg_m3(cols, factors, process)
-        cols[STRENGTH] = strength_mpa(cols, strength)
+        add_targets(cols, factors, strength, process)
     cols["volume_ok"] = cols[FINE_AGG] >= 0.0
     return cols
+
+
+def add_targets(
+    cols: dict[str, np.ndarray],
+    factors: EmissionFactors,
+    strength: StrengthModel,
+    process: Process,
+) -> None:
+    """Add the true ``co2_kg_m3`` and ``strength_mpa`` to the columns of
+    :func:`mix_columns` (the masses and derived process values it computes first)."""
+    cols[CO2] = co2_kg_m3(cols, factors, process)
+    cols[STRENGTH] = strength_mpa(cols, strength)
 
 
 def evaluate_mix(
