@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install repro test lint format bench report clean
+.PHONY: install repro verify test lint format bench report clean
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml
 # the plant's pipeline (dvc.yaml) and every dataset profile (profiles/*/dvc.yaml)
 repro: $(STAMP)
 	dvc repro --all-pipelines
+
+# reproduced metrics against the committed ones, within the declared tolerance
+# (src/co2mix/reporting/tolerances.py); dvc.lock's commands, params and code hashes exactly
+verify: $(STAMP)
+	co2mix verify
 
 test: $(STAMP)
 	pytest

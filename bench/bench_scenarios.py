@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ("none", "winter", "supplier", "recipes", "sensor_fault")
+SCENARIOS = ("none", "winter", "supplier", "recipes", "sensor_fault", "new_supplier")
 STRENGTH = "strength_mpa"
 SMALL_OPTIMIZE = {
     "optimizers": ["differential_evolution"],
@@ -95,6 +95,7 @@ def one_run(
     from co2mix.data.clean import prepare
     from co2mix.modeling.fresh import fresh_scores
     from co2mix.modeling.refresh import TargetData, published_rows, refresh_target, split_fresh
+    from co2mix.modeling.registry import unseen_levels
     from co2mix.optimize.plant_now import current_plant
     from co2mix.simulate.dataset import generate
 
@@ -128,9 +129,12 @@ def one_run(
             for m, p in models[target].items()
         }
         champion = min(test_rmse, key=test_rmse.__getitem__)
+        # rows of a level the champion never saw (new_supplier) are not scored, as in evaluate
+        scorable, _ = unseen_levels(models[target][champion], prep.fresh[features])
+        known = prep.fresh[scorable]
         fresh = fresh_scores(
-            prep.fresh[target],
-            models[target][champion].predict(prep.fresh[features]),
+            known[target],
+            models[target][champion].predict(known[features]),
             sigma,
             test_rmse[champion],
         )

@@ -30,6 +30,8 @@ def main() -> None:
             out.text("the checks let the pipeline proceed\n", paths.CHECK_GATE)
 
     metrics = outcome.metrics
+    for column, levels in metrics.get("new_levels", {}).items():
+        print(f"check: {column}: new levels never in the reference (rows): {levels}")
     print(
         f"check: drift detected: {metrics['drift_detected']} "
         f"(features {metrics['drifted_features'] or 'none'}, "

@@ -19,9 +19,9 @@ def main() -> None:
         records.write(out, paths.EVALUATE_METRICS, {t: r.metrics for t, r in results.items()})
         records.write(out, paths.EXPLANATIONS, {t: r.explanations for t, r in results.items()})
         for target, result in results.items():
-            out.text(result.predictions.to_csv(index=False), paths.predictions_plot(target))
-            out.text(result.importance.to_csv(index=False), paths.importance_plot(target))
-            out.text(result.fresh_error.to_csv(index=False), paths.fresh_plot(target))
+            records.write_table(out, paths.predictions_plot(target), result.predictions)
+            records.write_table(out, paths.importance_plot(target), result.importance)
+            records.write_table(out, paths.fresh_plot(target), result.fresh_error)
     for target, result in results.items():
         m = result.metrics["models"][result.champion]
         floor = f", RMSE/sigma {m['rmse_over_sigma']:.3f}" if "rmse_over_sigma" in m else ""

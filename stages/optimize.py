@@ -33,8 +33,8 @@ def main() -> None:
     with staged_outputs() as out:
         records.write(out, paths.OPTIMIZE_METRICS, outcome.metrics)
         records.write(out, paths.OPTIMIZE_RUNS, outcome.runs)
-        out.text(outcome.convergence.to_csv(index=False), paths.CONVERGENCE_PLOT)
-        out.text(outcome.pareto.to_csv(index=False), paths.PARETO_PLOT)
+        records.write_table(out, paths.CONVERGENCE_PLOT, outcome.convergence)
+        records.write_table(out, paths.PARETO_PLOT, outcome.pareto)
     seconds = outcome.seconds | {"stage": time.perf_counter() - start}
     write_timing(paths.timing("optimize"), seconds)
 

@@ -37,6 +37,13 @@ def main() -> None:
                 f"(bias {new['bias']:+.3f}) refreshed"
             )
         print(f"refresh {target}: publish {record['decision']} ({record['reason']}){scores}")
+        for scored in (record.get("reference"), record.get("refreshed")):
+            if scored is not None and "not_scored" in scored:
+                skipped = scored["not_scored"]
+                print(
+                    f"refresh {target}: {skipped['rows']} latest rows not scored: "
+                    f"{skipped['reason']}"
+                )
         if "interval" in record:
             band = record["interval"]
             print(

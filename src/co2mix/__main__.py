@@ -1,7 +1,7 @@
-"""``python -m co2mix serve ...``: the same as the ``co2mix`` command."""
+"""``python -m co2mix ...``: the same as the ``co2mix`` command."""
 
 import sys
 
-from co2mix.serving.cli import main
+from co2mix.cli import main
 
 sys.exit(main())

@@ -24,7 +24,7 @@ from co2mix.core.params_base import (
 from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
 from co2mix.physics.truth import DESIGNED_COLUMNS
 
-Scenario = Literal["none", "winter", "supplier", "recipes", "sensor_fault"]
+Scenario = Literal["none", "winter", "supplier", "recipes", "sensor_fault", "new_supplier"]
 OptimizerName = Literal["differential_evolution", "dual_annealing", "direct", "random_search"]
 
 

@@ -7,10 +7,12 @@ names the file and the keys that are wrong.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
 from co2mix.core import paths, schemas, schemas_optimize
@@ -36,9 +38,33 @@ SCHEMAS: dict[Path, Any] = {
 Record = TypeVar("Record")
 
 
+SIGNIFICANT_DIGITS = 7  # every float a record commits: see at_precision
+
+
 def number(value: float, digits: int = 6) -> float:
     """A number as records commit it: a plain float, rounded (6 digits unless given)."""
     return round(float(value), digits)
+
+
+def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """``value`` rounded to ``digits`` significant digits (a non-finite value unchanged)."""
+    value = float(value)
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else value
+
+
+def at_precision(record: Any) -> Any:
+    """Every float of ``record`` at ``SIGNIFICANT_DIGITS`` significant digits: a metric means
+    no more, and a last-bit difference of another CPU then rewrites no file unless it
+    straddles a rounding boundary (``co2mix verify`` allows one unit of the last digit).
+    Seven, not six: one unit of the 7th digit is at most 1e-6 of the value, verify's
+    default relative tolerance."""
+    if isinstance(record, dict):
+        return {k: at_precision(v) for k, v in record.items()}
+    if isinstance(record, list | tuple):
+        return [at_precision(v) for v in record]
+    if isinstance(record, float):
+        return significant(record)
+    return record
 
 
 @cache
@@ -64,7 +90,13 @@ def write(
 ) -> None:
     """Stage ``record`` for ``path`` after checking it against its schema
     (``SCHEMAS[path]`` unless given)."""
-    out.json(check(record, schema or SCHEMAS[path], str(path)), path, compact=compact)
+    checked = check(record, schema or SCHEMAS[path], str(path))
+    out.json(at_precision(checked), path, compact=compact)
+
+
+def write_table(out: StagedOutputs, path: Path, frame: pd.DataFrame) -> None:
+    """Stage plot data for ``path`` as CSV, its floats at the records' precision."""
+    out.text(frame.to_csv(index=False, float_format=f"%.{SIGNIFICANT_DIGITS}g"), path)
 
 
 def read(path: Path, schema: type[Record], root: Path = Path(".")) -> Record | None:

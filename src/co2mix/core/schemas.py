@@ -59,6 +59,7 @@ class DriftDrivers(TypedDict):
     ambient_offset_c: float
     scm_tilt: float
     main_supplier_weakening: float
+    new_supplier_share: NotRequired[float]  # new_supplier: share of a never-seen supplier
 
 
 class DriftRecord(TypedDict):
@@ -189,6 +190,7 @@ class CheckMetrics(TypedDict):
     conditions: list[Condition]
     failed_conditions: list[str]  # "<check>: <condition>"
     rows: CheckRows
+    new_levels: NotRequired[dict[str, dict[str, int]]]  # column -> level -> current rows
     truth: NotRequired[CheckTruth]
 
 
@@ -274,11 +276,20 @@ class ModelScores(TypedDict):
     slices: NotRequired[dict[str, SliceScores]]  # evaluate.slices, when declared
 
 
+class NotScored(TypedDict):
+    """Rows a model could not score, and why (a level it never saw in training)."""
+
+    rows: int
+    reason: str
+
+
 class TargetEvaluation(TypedDict):
     sigma: float | None
     champion: str
     models: dict[str, ModelScores]
     champion_importance: dict[str, float]
+    fresh_rows_scored: NotRequired[int]
+    fresh_not_scored: NotRequired[NotScored]
 
 
 EvaluateMetrics = dict[str, TargetEvaluation]  # by target
@@ -290,6 +301,7 @@ class LatestScores(TypedDict):
     rmse: float
     bias: float  # mean of actual - predicted
     rmse_over_sigma: NotRequired[float]
+    not_scored: NotRequired[NotScored]  # latest rows with a level this model never saw
 
 
 class ConformalInterval(TypedDict):

@@ -191,9 +191,25 @@ def run_checks(
         "current_checked": len(cur),
     }
     metrics = _metrics(results, (feature_drift, label_drift, multivariate), check, cols, rows)
+    metrics["new_levels"] = new_levels(reference, current, cols.categorical)
     if truth is not None:
         metrics["truth"] = _score_against_truth(metrics, current, data, detect_params, cols, truth)
     return CheckOutcome(results, metrics)
+
+
+def new_levels(
+    reference: pd.DataFrame, current: pd.DataFrame, categorical: list[str]
+) -> dict[str, dict[str, int]]:
+    """Per categorical column, the levels the current batch has and the reference never
+    had, with their rows (every row, not the checked sample): what no model has seen."""
+    out: dict[str, dict[str, int]] = {}
+    for column in categorical:
+        known = set(reference[column].dropna().astype(str))
+        counts = current[column].dropna().astype(str).value_counts()
+        unseen = {level: int(n) for level, n in sorted(counts.items()) if level not in known}
+        if unseen:
+            out[column] = unseen
+    return out
 
 
 DriftResults = tuple[CheckResult, dict[str, CheckResult], CheckResult]

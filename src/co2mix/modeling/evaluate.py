@@ -38,6 +38,7 @@ from co2mix.core.schemas import (
 from co2mix.modeling.explain import explain_rows
 from co2mix.modeling.fresh import WEEKLY_COLUMNS, fresh_scores, weekly_error
 from co2mix.modeling.models import validate_models
+from co2mix.modeling.registry import unseen_levels
 from co2mix.modeling.store import load_model
 
 
@@ -190,8 +191,12 @@ def evaluate_target(
     fresh: pd.DataFrame,
     settings: Evaluate,
 ) -> TargetResult:
-    """Score every model of ``task.target``; pick, explain and plot the champion."""
+    """Score every model of ``task.target``; pick, explain and plot the champion. Fresh
+    rows with a level the models never saw are counted and named, not scored (the models
+    of one target share their training rows, so their levels)."""
     fresh = fresh.dropna(subset=[task.target])
+    scorable, reason = unseen_levels(next(iter(pipelines.values())), fresh[task.features])
+    fresh, not_scored = fresh[scorable], int((~scorable).sum())
     per_model = score_models(task, pipelines, test, fresh, settings)
     champion = min(per_model, key=lambda name: (per_model[name]["rmse"], name))
     best = pipelines[champion]
@@ -214,7 +219,10 @@ def evaluate_target(
         "champion_importance": dict(
             zip(importance["feature"], importance["importance"], strict=True)
         ),
+        "fresh_rows_scored": len(fresh),
     }
+    if not_scored:
+        metrics["fresh_not_scored"] = {"rows": not_scored, "reason": reason}
     plot = prediction_plot(task, best, test, settings)
     fresh_error = (
         weekly_error(

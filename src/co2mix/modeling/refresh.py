@@ -35,6 +35,7 @@ from co2mix.core.schemas import (
     TruthRecord,
 )
 from co2mix.modeling.conformal import calibrate
+from co2mix.modeling.registry import unseen_levels
 from co2mix.modeling.store import load_model
 
 WEIGHT = "sample_weight"
@@ -90,6 +91,7 @@ class Evidence:
 
     drift_detected: bool | None  # check's verdict; None without check metrics
     degradation: float | None  # champion's RMSE on the adaptation rows / its test RMSE
+    unseen: str = ""  # adaptation rows' levels the champion never saw ("" when none)
 
 
 def decide(policy: Refresh, evidence: Evidence) -> tuple[bool, str]:
@@ -98,11 +100,15 @@ def decide(policy: Refresh, evidence: Evidence) -> tuple[bool, str]:
         return False, "refresh.retrain is never"
     if policy.retrain == "always":
         return True, "refresh.retrain is always"
+    if policy.retrain == "on_drift" and evidence.unseen:
+        return True, f"the champion cannot score adaptation rows: {evidence.unseen}"
     if policy.retrain == "on_drift":
         if evidence.drift_detected is None:
             return False, "on_drift, but there is no check verdict"
         flagged = "check flagged drift" if evidence.drift_detected else "check flagged no drift"
         return evidence.drift_detected, flagged
+    if evidence.unseen:  # rows the reference models cannot score at all
+        return True, f"the champion cannot score adaptation rows: {evidence.unseen}"
     if evidence.degradation is None:
         return False, "on_degradation, but the champion has no error on adaptation rows"
     ratio, limit = evidence.degradation, policy.degradation_threshold
@@ -150,21 +156,29 @@ def refresh_target(
     if min(len(adaptation), len(latest)) < policy.min_rows:
         record["reason"] = f"fewer than refresh.min_rows = {policy.min_rows} fresh rows per part"
         return record, pipelines
-    x_adapt, x_latest = adaptation[task.features], latest[task.features]
     champion = pipelines[task.champion]
-    degradation = root_mean_squared_error(adaptation[task.target], champion.predict(x_adapt))
+    known, unseen = unseen_levels(champion, adaptation[task.features])
+    adapted = adaptation[known]
+    degradation = root_mean_squared_error(
+        adapted[task.target], champion.predict(adapted[task.features])
+    )
     if task.test_rmse > 0:
         record["degradation_on_adaptation"] = number(degradation / task.test_rmse)
     rows = refit_rows(train, adaptation, task.target, policy.recent_share)
     refreshed = {task.champion: refit(champion, rows, task.features, task.target)}
     predicted = {}
     for variant, models in (("reference", pipelines), ("refreshed", refreshed)):
-        predicted[variant] = models[task.champion].predict(x_latest)
-        record[variant] = latest_scores(latest[task.target], predicted[variant], task.sigma)  # type: ignore[literal-required]
-    evidence = Evidence(drift_detected, record.get("degradation_on_adaptation"))
+        scored, reason = unseen_levels(models[task.champion], latest[task.features])
+        predicted[variant] = (scored, models[task.champion].predict(latest[task.features][scored]))
+        scores = latest_scores(latest[task.target][scored], predicted[variant][1], task.sigma)
+        if not scored.all():
+            scores["not_scored"] = {"rows": int((~scored).sum()), "reason": reason}
+        record[variant] = scores  # type: ignore[literal-required]
+    evidence = Evidence(drift_detected, record.get("degradation_on_adaptation"), unseen)
     publish, record["reason"] = decide(policy, evidence)
     variant = "refreshed" if publish else "reference"
-    record["interval"] = calibrate(latest[task.target], predicted[variant], policy.interval_level)
+    scored, values = predicted[variant]
+    record["interval"] = calibrate(latest[task.target][scored], values, policy.interval_level)
     if not publish:
         return record, pipelines
     record["decision"] = "refreshed"

@@ -119,6 +119,27 @@ def refuse_unknown_values(name: Any, values: Any, levels: Any) -> None:
         )
 
 
+def unseen_levels(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Which rows of ``frame`` the pipeline can score (every categorical value is a level
+    its encoders learnt), and a reason naming the levels of the others ("" when none):
+    a new supplier's batches are counted and named, not a traceback."""
+    scorable = np.ones(len(frame), dtype=bool)
+    reasons = []
+    prep = pipeline.steps[0][1]
+    for _, encoder, columns in getattr(prep, "transformers_", []):
+        if not isinstance(encoder, OneHotEncoder | OrdinalEncoder):
+            continue
+        for column, levels in zip(columns, encoder.categories_, strict=True):
+            values = frame[column].astype(object)
+            unknown = ~values.isin(list(levels)).to_numpy()
+            if unknown.any():
+                counts = values[unknown].value_counts().sort_index()
+                named = ", ".join(f"{level!r} ({n} rows)" for level, n in counts.items())
+                reasons.append(f"{column}: {named} never seen in training")
+                scorable &= ~unknown
+    return scorable, "; ".join(reasons)
+
+
 class KnownCategories(OneHotEncoder):
     """One-hot encoding that refuses a category it never saw, naming column and value."""
 

@@ -116,6 +116,9 @@ def drift_section(base: CheckMetrics | None, current: CheckMetrics | None) -> li
         f"- drifted labels: {fmt(current['drifted_labels'])}",
         f"- multivariate drift score: {fmt(mv['score'])} (threshold {fmt(mv['threshold'])})",
     ]
+    for column, levels in current.get("new_levels", {}).items():
+        named = ", ".join(f"`{level}` ({rows} rows)" for level, rows in levels.items())
+        lines.append(f"- **new level** of `{column}`, never in the reference: {named}")
     if base is not None:
         lines.append(
             f"- base: drifted features {fmt(base['drifted_features'])}, "

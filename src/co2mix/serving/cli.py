@@ -50,19 +50,11 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="co2mix", description="co2mix commands")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serving = commands.add_parser("serve", help="the champions behind an HTTP API")
+def add_arguments(serving: argparse.ArgumentParser) -> None:
+    """``co2mix serve``'s options (the command line itself is :mod:`co2mix.cli`)."""
     serving.add_argument("--host", default="127.0.0.1")
     serving.add_argument("--port", type=int, default=8000)
     serving.add_argument("--rev", help="serve this git revision's champions (dvc.api)")
     serving.add_argument("--root", type=Path, default=Path("."), help="the project directory")
     serving.add_argument("--database-url", help="SQLAlchemy URL (default: CO2MIX_DATABASE_URL)")
     serving.add_argument("--log-level", default="warning")
-    args = parser.parse_args(argv)
-    return serve(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -66,6 +66,11 @@ class Drivers:
     ambient_offset_c: float = 0.0
     scm_tilt: float = 0.0
     main_supplier_weakening: float = 0.0  # fraction of strength lost by the main supplier
+    new_supplier_share: float = 0.0  # share of the batch's cement from a supplier never seen
+
+
+NEW_SUPPLIER = "D"  # the new_supplier scenario's supplier (a level no model has seen)
+NEW_SUPPLIER_FACTOR = 0.94  # its strength factor: a weaker cement than the plant's usual
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,23 @@ def supplier_factors(params: Generate, weakening: float) -> dict[str, float]:
     return factors
 
 
+def switch_to_new_supplier(
+    rng: np.random.Generator, codes: np.ndarray, names: list[str], drivers: Drivers
+) -> tuple[list[str], np.ndarray]:
+    """From a third of the way through the batch (rows are in production order),
+    deliveries come from :data:`NEW_SUPPLIER` too, until it supplied
+    ``new_supplier_share`` of all rows: early enough that the refresh's adaptation rows
+    (the earlier part of the fresh rows) hold some of them."""
+    if NEW_SUPPLIER in names:
+        raise ValueError(f"generate.suppliers already has a supplier {NEW_SUPPLIER!r}")
+    later = np.arange(len(codes) // 3, len(codes))
+    count = min(round(drivers.new_supplier_share * len(codes)), len(later))
+    switched = rng.choice(later, size=count, replace=False)
+    codes = codes.copy()
+    codes[switched] = len(names)
+    return [*names, NEW_SUPPLIER], codes
+
+
 def simulate_batch(params: Generate, data: Data, spec: BatchSpec, drivers: Drivers) -> pd.DataFrame:
     """Clean rows (no sensor faults) for one batch, in production order."""
     n = spec.rows
@@ -104,8 +126,11 @@ def simulate_batch(params: Generate, data: Data, spec: BatchSpec, drivers: Drive
     names = list(params.suppliers)
     shares = np.array([params.suppliers[s].share for s in names])
     supplier_code = rng(3).choice(len(names), size=n, p=shares)
+    if drivers.new_supplier_share > 0:
+        names, supplier_code = switch_to_new_supplier(rng(8), supplier_code, names, drivers)
     frame.insert(1, "cement_supplier", pd.Categorical.from_codes(supplier_code, categories=names))
     factors = supplier_factors(params, drivers.main_supplier_weakening)
+    factors.setdefault(NEW_SUPPLIER, NEW_SUPPLIER_FACTOR)
     frame["strength_factor"] = np.array([factors[s] for s in names])[supplier_code]
 
     frame["age_days"] = rng(4).choice(AGES_DAYS, size=n, p=AGE_SHARES)

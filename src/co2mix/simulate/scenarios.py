@@ -6,7 +6,11 @@
   the strength label moves, every feature keeps its distribution);
 - ``recipes``: production weights tilted by exp(4 x SCM share) towards slag and fly ash
   recipes (covariate drift of the mix);
-- ``sensor_fault``: a humidity or ambient temperature sensor stuck for 20 % of the batch.
+- ``sensor_fault``: a humidity or ambient temperature sensor stuck for 20 % of the batch;
+- ``new_supplier``: from a third of the way through the batch a fourth cement supplier
+  ``D``, never seen in the reference, delivers a third of the batch's cement (6 % weaker
+  than the usual: strength factor 0.94); magnitude scales its share (at most the last
+  two thirds of the rows).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ WINTER_OFFSET_C = -8.0
 RECIPE_TILT = 4.0
 SUPPLIER_WEAKENING = 0.12
 STUCK_FRACTION = 0.20
+NEW_SUPPLIER_SHARE = 1 / 3
 STUCK_CANDIDATES = ("humidity_pct", "ambient_temp_c")
 
 
@@ -34,6 +39,8 @@ def drivers_for(scenario: Scenario, magnitude: float) -> Drivers:
         return Drivers(scm_tilt=RECIPE_TILT * magnitude)
     if scenario == "supplier":
         return Drivers(main_supplier_weakening=SUPPLIER_WEAKENING * magnitude)
+    if scenario == "new_supplier":
+        return Drivers(new_supplier_share=NEW_SUPPLIER_SHARE * magnitude)
     if scenario in ("none", "sensor_fault"):
         return Drivers()
     raise ValueError(f"unknown scenario {scenario!r}")
@@ -104,6 +111,7 @@ def drift_record(
             "ambient_offset_c": drivers.ambient_offset_c,
             "scm_tilt": drivers.scm_tilt,
             "main_supplier_weakening": drivers.main_supplier_weakening,
+            "new_supplier_share": drivers.new_supplier_share,
         },
         "drifted_features": sorted(c for c in changes if c not in TARGETS),
         "drifted_labels": sorted(c for c in changes if c in TARGETS),
