@@ -51,6 +51,7 @@ bench: $(STAMP)
 	python bench/bench_scale.py
 	python bench/bench_xgboost_search.py
 	python bench/bench_dask.py
+	python bench/bench_real_data.py
 	python bench/bench_pipeline.py
 	python bench/bench_serve.py
 

@@ -30,6 +30,13 @@ def main() -> None:
             out.text("the checks let the pipeline proceed\n", paths.CHECK_GATE)
 
     metrics = outcome.metrics
+    if "outliers" in metrics:
+        found = metrics["outliers"]
+        worst = [row["id"] for row in found["worst"]]
+        print(
+            f"check: implausible rows: {found['current_rows']} current (worst ids {worst}), "
+            f"{found['reference_rows']} reference"
+        )
     for column, levels in metrics.get("new_levels", {}).items():
         print(f"check: {column}: new levels never in the reference (rows): {levels}")
     print(

@@ -32,6 +32,9 @@ def main() -> None:
     for target, result in results.items():
         write_timing(paths.timing(f"train-{target}-{model}"), {"fit": result.seconds})
         rmse = result.metrics["validation_rmse"]
+        if rmse is None:
+            print(f"train {target} {model}: FAILED: {result.metrics.get('failed')}")
+            continue
         print(f"train {target} {model}: validation RMSE {rmse:.4f}, fit {result.seconds:.1f} s")
 
 

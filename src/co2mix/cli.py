@@ -2,6 +2,7 @@
 
     co2mix serve [--host H] [--port P] [--rev REV] [--root DIR] [--database-url URL]
     co2mix verify [--against REV] [--root DIR]
+    co2mix profile new NAME --csv PATH --target COL [--target COL] [--group COL] [--time COL]
 
 Each subcommand's options and work live with its layer; this module only dispatches,
 importing a subcommand's code when it is the one asked for.
@@ -14,6 +15,7 @@ import sys
 
 
 def parser() -> argparse.ArgumentParser:
+    from co2mix.commands import profile_new
     from co2mix.reporting import verify
     from co2mix.serving import cli as serving
 
@@ -25,6 +27,10 @@ def parser() -> argparse.ArgumentParser:
             "verify", help="reproduced metrics against the committed ones, within tolerance"
         )
     )
+    profile = commands.add_parser("profile", help="dataset profiles").add_subparsers(
+        dest="action", required=True
+    )
+    profile_new.add_arguments(profile.add_parser("new", help="a CSV file as a new profile"))
     return top
 
 
@@ -34,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from co2mix.serving.cli import serve
 
         return serve(args)
+    if args.command == "profile":
+        from co2mix.commands.profile_new import run as new_profile
+
+        return new_profile(args)
     from co2mix.reporting.verify import run
 
     return run(args)

@@ -137,6 +137,7 @@ class Prepare(Section):
     seed: Seed
     knn_k: Annotated[int, Field(ge=1)]
     knn_fit_rows: Annotated[int, Field(ge=0)]
+    outliers: Literal["keep", "drop"] = "keep"  # implausible rows (co2mix.data.outliers)
 
     @model_validator(mode="after")
     def _batches_use_both(self) -> Prepare:

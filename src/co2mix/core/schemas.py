@@ -178,6 +178,21 @@ class CheckTruth(TypedDict):
     faults: dict[str, DetectionScore]
 
 
+class OutlierRow(TypedDict):
+    id: int
+    score: float  # the isolation forest's: lower is stranger
+
+
+class OutlierSummary(TypedDict):
+    """Implausible rows by co2mix.data.outliers' rule, as check found them."""
+
+    rule: str
+    threshold: float
+    reference_rows: int
+    current_rows: int
+    worst: list[OutlierRow]  # the current batch's strangest implausible rows
+
+
 class CheckMetrics(TypedDict):
     drift_detected: bool
     integrity_ok: bool
@@ -191,6 +206,7 @@ class CheckMetrics(TypedDict):
     failed_conditions: list[str]  # "<check>: <condition>"
     rows: CheckRows
     new_levels: NotRequired[dict[str, dict[str, int]]]  # column -> level -> current rows
+    outliers: NotRequired[OutlierSummary]
     truth: NotRequired[CheckTruth]
 
 
@@ -221,6 +237,7 @@ class PrepareMetrics(TypedDict):
     imputed_cells: RowSets
     rows_out: RowSets
     fresh: str  # where the fresh rows come from
+    outliers_dropped: NotRequired[dict[str, int]]  # by batch, prepare.outliers: drop
 
 
 # ------------------------------------------------------------------ train, evaluate
@@ -229,7 +246,8 @@ class PrepareMetrics(TypedDict):
 class FitInfo(TypedDict):
     """What fitting a model reports: its validation score and, for a search, its result."""
 
-    validation_rmse: float
+    validation_rmse: float | None  # None when the model failed
+    failed: NotRequired[str]  # why: e.g. validation predictions that are not finite
     train_rmse: NotRequired[float]
     best_params: NotRequired[dict[str, float | int]]
     trials: NotRequired[int]  # completed
@@ -289,6 +307,7 @@ class TargetEvaluation(TypedDict):
     models: dict[str, ModelScores]
     champion_importance: dict[str, float]
     fresh_rows_scored: NotRequired[int]
+    failed: NotRequired[dict[str, str]]  # model -> why it is not scored, champion or published
     fresh_not_scored: NotRequired[NotScored]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 from deepchecks.core import CheckResult
 from deepchecks.tabular import Dataset
@@ -22,6 +23,7 @@ from deepchecks.tabular import checks as dc
 from co2mix.core.params import Check, Data, Detect
 from co2mix.core.records import number
 from co2mix.core.schemas import (
+    OutlierSummary,
     CheckMetrics,
     CheckRows,
     CheckTruth,
@@ -30,6 +32,7 @@ from co2mix.core.schemas import (
     TruthRecord,
 )
 from co2mix.data import drift_thresholds, detect, scoring
+from co2mix.data.outliers import RULE, fit_rule, outlier_columns
 from co2mix.data.sensor_checks import SensorSpikes, StuckSensors
 
 # ------------------------------------------------------------------ running the checks
@@ -192,9 +195,35 @@ def run_checks(
     }
     metrics = _metrics(results, (feature_drift, label_drift, multivariate), check, cols, rows)
     metrics["new_levels"] = new_levels(reference, current, cols.categorical)
+    metrics["outliers"] = implausible_rows(ref, cur, data, check.seed)
     if truth is not None:
         metrics["truth"] = _score_against_truth(metrics, current, data, detect_params, cols, truth)
     return CheckOutcome(results, metrics)
+
+
+WORST_SHOWN = 5  # implausible rows named in the metrics and the report
+
+
+def implausible_rows(
+    ref: pd.DataFrame, cur: pd.DataFrame, data: Data, seed: int
+) -> OutlierSummary:
+    """The outlier rule (:mod:`co2mix.data.outliers`) on the checked rows: how many of
+    each batch are implausible, and the current batch's worst, by id."""
+    rule = fit_rule(ref, outlier_columns(data, ref), seed)
+    id_column = data.id_column
+    scores = rule.scores(cur)
+    worst = np.argsort(scores, kind="stable")[:WORST_SHOWN]
+    return {
+        "rule": RULE,
+        "threshold": number(rule.threshold),
+        "reference_rows": int(rule.implausible(ref).sum()),
+        "current_rows": int((scores < rule.threshold).sum()),
+        "worst": [
+            {"id": int(cur[id_column].iloc[i]), "score": number(scores[i])}
+            for i in worst
+            if scores[i] < rule.threshold
+        ],
+    }
 
 
 def new_levels(

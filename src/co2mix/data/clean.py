@@ -20,6 +20,7 @@ from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.params import Data, Detect, Prepare
 from co2mix.core.schemas import BatchCleaning, BatchName, PrepareMetrics, RowSets, TruthRecord
 from co2mix.data import detect, scoring
+from co2mix.data.outliers import fit_rule, outlier_columns
 from co2mix.data.split import split_rows
 
 
@@ -90,10 +91,15 @@ def fit_imputer(
     fill = _nearest_donors(donors, min(k, len(donors)))
 
     def filled(frame: pd.DataFrame) -> pd.DataFrame:
+        """Only the gaps are written: a present value goes through no scaling round trip
+        ((0 - mean) / sd * sd + mean is -8.9e-16, not 0, and fails a [0, ...] range)."""
         out = frame.copy()
         if len(out):
-            scaled = (out[columns].to_numpy(dtype=float) - center) / scale
-            out[columns] = fill(scaled) * scale + center
+            raw = out[columns].to_numpy(dtype=float)
+            gaps = np.isnan(raw)
+            if gaps.any():
+                imputed = fill((raw - center) / scale) * scale + center
+                out[columns] = np.where(gaps, imputed, raw)
         return out
 
     return filled
@@ -197,6 +203,24 @@ def _check_neighbours(prep: Prepare, rows: int) -> None:
 BATCH = "_batch"  # which raw batch a row came from, while the batches are combined
 
 
+def drop_implausible(
+    cleaned: dict[BatchName, CleanBatch], data: Data, prep: Prepare
+) -> dict[str, int]:
+    """``prepare.outliers: drop``: each batch without its implausible rows (the rule of
+    :mod:`co2mix.data.outliers`, fitted on the reference batch); rows dropped per batch."""
+    reference = cleaned["reference"].frame
+    rule = fit_rule(reference, outlier_columns(data, reference), prep.seed)
+    dropped: dict[str, int] = {}
+    for name, batch in cleaned.items():
+        flagged = rule.implausible(batch.frame)
+        dropped[name] = int(flagged.sum())
+        keep = ~flagged
+        batch.frame = batch.frame[keep].reset_index(drop=True)
+        batch.stuck = batch.stuck[keep].reset_index(drop=True)
+        batch.spikes = batch.spikes[keep].reset_index(drop=True)
+    return dropped
+
+
 def prepare(
     batches: dict[str, pd.DataFrame],
     data: Data,
@@ -212,6 +236,7 @@ def prepare(
     names: list[BatchName] = ["reference", "current"] if prep.use == "both" else [prep.use]
     both: list[BatchName] = ["reference", "current"]
     cleaned = {name: clean_batch(batches[name], data, det) for name in both}
+    dropped = drop_implausible(cleaned, data, prep) if prep.outliers == "drop" else None
     combined = pd.concat(
         [cleaned[n].frame.assign(**{BATCH: n}) for n in names], ignore_index=True
     )
@@ -239,6 +264,8 @@ def prepare(
         "rows_out": {"train": len(train), "test": len(test), "fresh": len(fresh)},
         "fresh": origin,
     }
+    if dropped is not None:
+        metrics["outliers_dropped"] = dropped
     return Prepared(
         train.reset_index(drop=True),
         test.reset_index(drop=True),

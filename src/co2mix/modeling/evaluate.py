@@ -123,6 +123,34 @@ def score_models(
     return per_model
 
 
+def failure_reason(actual: pd.Series, predicted: np.ndarray) -> str | None:
+    """Why a model's test predictions are not to be published (None: they may be): some
+    are not finite, or they are worse than predicting the mean of the test rows (R2 < 0),
+    which any model that learnt something beats."""
+    finite = np.isfinite(predicted)
+    if not finite.all():
+        return f"predictions on {int((~finite).sum())} of {len(predicted)} test rows are not finite"
+    r2 = r2_score(actual, predicted)
+    if r2 < 0:
+        rmse = root_mean_squared_error(actual, predicted)
+        return f"test RMSE {rmse:.6g} is worse than predicting the mean (R2 {r2:.4g})"
+    return None
+
+
+def failed_models(task: Task, pipelines: dict[str, Pipeline], test: pd.DataFrame) -> dict[str, str]:
+    """The models of ``task.target`` that failed on the test rows, with the reason; a
+    target none of whose models holds up is refused."""
+    x, y = test[task.features], test[task.target]
+    failed = {
+        name: why
+        for name, pipeline in pipelines.items()
+        if (why := failure_reason(y, pipeline.predict(x))) is not None
+    }
+    if len(failed) == len(pipelines):
+        raise InputError(f"{paths.TEST}: every model of {task.target} failed: {failed}")
+    return failed
+
+
 def test_slice(test: pd.DataFrame, name: str, query: str) -> pd.DataFrame:
     """The test rows ``evaluate.slices.<name>`` selects; a bad query or an empty slice
     is refused naming it."""
@@ -197,7 +225,9 @@ def evaluate_target(
     fresh = fresh.dropna(subset=[task.target])
     scorable, reason = unseen_levels(next(iter(pipelines.values())), fresh[task.features])
     fresh, not_scored = fresh[scorable], int((~scorable).sum())
-    per_model = score_models(task, pipelines, test, fresh, settings)
+    failed = failed_models(task, pipelines, test)
+    working = {name: p for name, p in pipelines.items() if name not in failed}
+    per_model = score_models(task, working, test, fresh, settings)
     champion = min(per_model, key=lambda name: (per_model[name]["rmse"], name))
     best = pipelines[champion]
     importance = champion_importance(task, best, test, settings)
@@ -205,6 +235,9 @@ def evaluate_target(
     explained = test.head(settings.explain_rows)
     explanations: dict[str, list[ExplainedRow] | Unsupported] = {}
     for name, pipeline in pipelines.items():
+        if name in failed:
+            explanations[name] = {"unsupported": f"failed: {failed[name]}"}
+            continue
         try:
             explanations[name] = explain_rows(
                 pipeline, explained[task.features], explained[task.id_column]
@@ -221,6 +254,8 @@ def evaluate_target(
         ),
         "fresh_rows_scored": len(fresh),
     }
+    if failed:
+        metrics["failed"] = failed
     if not_scored:
         metrics["fresh_not_scored"] = {"rows": not_scored, "reason": reason}
     plot = prediction_plot(task, best, test, settings)

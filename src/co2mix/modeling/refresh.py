@@ -222,8 +222,11 @@ def refresh_all(
             champion,
             judged["models"][champion]["rmse"],
         )
+        failed = judged.get("failed", {})  # never published (evaluate says why)
         pipelines = {
-            m: load_model(target, m, params.train.features[target]) for m in params.train.models
+            m: load_model(target, m, params.train.features[target])
+            for m in params.train.models
+            if m not in failed
         }
         record, models = refresh_target(task, pipelines, train, parts, params.refresh, drift)
         published.metrics[target] = record

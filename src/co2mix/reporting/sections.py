@@ -99,7 +99,12 @@ def champions_section(base: EvaluateMetrics | None, current: EvaluateMetrics | N
             ]
         )
     header = ["target", "champion (base)", "champion (this branch)", "RMSE", "RMSE / sigma"]
-    return ["## Champions", "", *table(header, rows), ""]
+    failed = [
+        f"- **failed**, not published: {target} {name}: {why}"
+        for target, now in current.items()
+        for name, why in now.get("failed", {}).items()
+    ]
+    return ["## Champions", "", *table(header, rows), "", *([*failed, ""] if failed else [])]
 
 
 def drift_section(base: CheckMetrics | None, current: CheckMetrics | None) -> list[str]:
@@ -119,6 +124,12 @@ def drift_section(base: CheckMetrics | None, current: CheckMetrics | None) -> li
     for column, levels in current.get("new_levels", {}).items():
         named = ", ".join(f"`{level}` ({rows} rows)" for level, rows in levels.items())
         lines.append(f"- **new level** of `{column}`, never in the reference: {named}")
+    if (outliers := current.get("outliers")) and outliers["current_rows"]:
+        worst = ", ".join(f"{row['id']} ({fmt(row['score'])})" for row in outliers["worst"])
+        lines.append(
+            f"- implausible rows: {outliers['current_rows']} of the current batch "
+            f"(worst, by id and score: {worst}); rule: {outliers['rule']}"
+        )
     if base is not None:
         lines.append(
             f"- base: drifted features {fmt(base['drifted_features'])}, "
