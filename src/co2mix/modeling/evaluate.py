@@ -98,16 +98,23 @@ def score_models(
     test: pd.DataFrame,
     fresh: pd.DataFrame,
     settings: Evaluate,
-) -> dict[str, ModelScores]:
+) -> tuple[dict[str, ModelScores], dict[str, str]]:
     """Test metrics of every model, with its RMSE under input noise (robustness) and its
-    error on the fresh rows (when there are any)."""
+    error on the fresh rows (when there are any); and the models that failed on the test
+    rows, with the reason (not scored further). A target none of whose models holds up is
+    refused."""
     x, y = test[task.features], test[task.target]
     exact = set(task.categorical) | set(settings.exact_features)
     numeric = [c for c in task.features if c not in exact]
     slices = {name: test_slice(test, name, query) for name, query in settings.slices.items()}
     per_model: dict[str, ModelScores] = {}
+    failed: dict[str, str] = {}
     for name, pipeline in pipelines.items():
-        scores = regression_metrics(y, pipeline.predict(x), task.sigma)
+        predicted = pipeline.predict(x)
+        if (why := failure_reason(y, predicted)) is not None:
+            failed[name] = why
+            continue
+        scores = regression_metrics(y, predicted, task.sigma)
         scores["robustness"] = {
             f"rmse_noise_{level:g}": perturbed_rmse(pipeline, x, y, numeric, level, settings.seed)
             for level in settings.noise_levels
@@ -115,12 +122,16 @@ def score_models(
         if slices:
             scores["slices"] = slice_scores(pipeline, slices, task)
         if len(fresh):
-            predicted = pipeline.predict(fresh[task.features])
             scores["fresh"] = fresh_scores(
-                fresh[task.target], predicted, task.sigma, scores["rmse"]
+                fresh[task.target],
+                pipeline.predict(fresh[task.features]),
+                task.sigma,
+                scores["rmse"],
             )
         per_model[name] = scores
-    return per_model
+    if not per_model:
+        raise InputError(f"{paths.TEST}: every model of {task.target} failed: {failed}")
+    return per_model, failed
 
 
 def failure_reason(actual: pd.Series, predicted: np.ndarray) -> str | None:
@@ -135,20 +146,6 @@ def failure_reason(actual: pd.Series, predicted: np.ndarray) -> str | None:
         rmse = root_mean_squared_error(actual, predicted)
         return f"test RMSE {rmse:.6g} is worse than predicting the mean (R2 {r2:.4g})"
     return None
-
-
-def failed_models(task: Task, pipelines: dict[str, Pipeline], test: pd.DataFrame) -> dict[str, str]:
-    """The models of ``task.target`` that failed on the test rows, with the reason; a
-    target none of whose models holds up is refused."""
-    x, y = test[task.features], test[task.target]
-    failed = {
-        name: why
-        for name, pipeline in pipelines.items()
-        if (why := failure_reason(y, pipeline.predict(x))) is not None
-    }
-    if len(failed) == len(pipelines):
-        raise InputError(f"{paths.TEST}: every model of {task.target} failed: {failed}")
-    return failed
 
 
 def test_slice(test: pd.DataFrame, name: str, query: str) -> pd.DataFrame:
@@ -225,9 +222,7 @@ def evaluate_target(
     fresh = fresh.dropna(subset=[task.target])
     scorable, reason = unseen_levels(next(iter(pipelines.values())), fresh[task.features])
     fresh, not_scored = fresh[scorable], int((~scorable).sum())
-    failed = failed_models(task, pipelines, test)
-    working = {name: p for name, p in pipelines.items() if name not in failed}
-    per_model = score_models(task, working, test, fresh, settings)
+    per_model, failed = score_models(task, pipelines, test, fresh, settings)
     champion = min(per_model, key=lambda name: (per_model[name]["rmse"], name))
     best = pipelines[champion]
     importance = champion_importance(task, best, test, settings)
