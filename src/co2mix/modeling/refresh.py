@@ -100,15 +100,13 @@ def decide(policy: Refresh, evidence: Evidence) -> tuple[bool, str]:
         return False, "refresh.retrain is never"
     if policy.retrain == "always":
         return True, "refresh.retrain is always"
-    if policy.retrain == "on_drift" and evidence.unseen:
+    if evidence.unseen:  # rows the reference models cannot score at all: either policy
         return True, f"the champion cannot score adaptation rows: {evidence.unseen}"
     if policy.retrain == "on_drift":
         if evidence.drift_detected is None:
             return False, "on_drift, but there is no check verdict"
         flagged = "check flagged drift" if evidence.drift_detected else "check flagged no drift"
         return evidence.drift_detected, flagged
-    if evidence.unseen:  # rows the reference models cannot score at all
-        return True, f"the champion cannot score adaptation rows: {evidence.unseen}"
     if evidence.degradation is None:
         return False, "on_degradation, but the champion has no error on adaptation rows"
     ratio, limit = evidence.degradation, policy.degradation_threshold
