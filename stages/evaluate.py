@@ -11,9 +11,10 @@ from co2mix.modeling.evaluate import evaluate_all
 
 def main() -> None:
     params = load_params()
+    train = read_checked(paths.TRAIN, params, "prepare")
     test = read_checked(paths.TEST, params, "prepare")
     fresh = read_checked(paths.FRESH, params, "prepare", min_rows=0)
-    results = evaluate_all(params, test, fresh, records.read(paths.TRUTH, TruthRecord))
+    results = evaluate_all(params, train, test, fresh, records.read(paths.TRUTH, TruthRecord))
 
     with staged_outputs() as out:
         records.write(out, paths.EVALUATE_METRICS, {t: r.metrics for t, r in results.items()})

@@ -159,8 +159,25 @@ REFRESH = {  # a CSV has no fresh rows: the reference-trained models are publish
 }
 
 
-def _sections(inferred: Inferred, targets: list[str], split: dict[str, Any]) -> dict[str, Any]:
-    """Every section but ``data`` and ``ingest``: the values the committed profiles use."""
+SMALL_ROWS = 2000  # fewer rows than this: a test split is a few hundred rows, too noisy alone
+CV_FOLDS = 5
+
+
+def cross_validation_folds(frame: pd.DataFrame, group: str | None) -> int:
+    """K for ``train.cv_folds`` and ``evaluate.cv_folds``: 5 for a grouped or a small
+    dataset (fewer when the training side has fewer groups), 0 for a large random one,
+    whose single validation and test splits are large enough to trust."""
+    if group is None:
+        return CV_FOLDS if len(frame) < SMALL_ROWS else 0
+    training_groups = int(0.8 * frame[group].nunique())
+    return min(CV_FOLDS, training_groups) if training_groups >= 2 else 0
+
+
+def _sections(
+    inferred: Inferred, targets: list[str], split: dict[str, Any], folds: int
+) -> dict[str, Any]:
+    """Every section but ``data`` and ``ingest``: the values the committed profiles use;
+    cross-validation with ``folds`` folds (0: none)."""
     numeric_features = [c for c in inferred.features if c in inferred.numeric]
     return {
         "detect": {"stuck_min_readings": 2, "spike_z": 6.0},
@@ -184,6 +201,7 @@ def _sections(inferred: Inferred, targets: list[str], split: dict[str, Any]) -> 
         "train": {
             "seed": 42,
             "validation_fraction": 0.2,
+            "cv_folds": max(folds, 1),
             "engine": "local",
             "jobs": 1,
             "cluster": {"workers": 2, "threads_per_worker": 1},
@@ -194,7 +212,7 @@ def _sections(inferred: Inferred, targets: list[str], split: dict[str, Any]) -> 
             "poly2": {"alphas": [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]},
             "xgboost": XGBOOST,
         },
-        "evaluate": EVALUATE,
+        "evaluate": EVALUATE | {"cv_folds": folds, "champion_by": "cv" if folds else "test"},
         "refresh": REFRESH,
         "design": None,
         "serve": {
@@ -244,7 +262,8 @@ def profile_params(
     }
     kept = {header: name for header, name in columns.items() if name not in inferred.left_out}
     ingest = {"path": csv_path, "columns": kept, "filters": [], **split, "seed": 42}
-    raw = {"data": data, "ingest": ingest, **_sections(inferred, targets, split)}
+    folds = cross_validation_folds(renamed, snake(group) if group else None)
+    raw = {"data": data, "ingest": ingest, **_sections(inferred, targets, split, folds)}
     parse_params(raw)  # what is written is valid, or nothing is
     return raw, inferred
 

@@ -10,6 +10,7 @@ sensors the plant has) are checked by that layer when its stage starts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -175,6 +176,9 @@ class Train(Section):
     cluster: Cluster = Field(default_factory=Cluster)
     # threads fitting a model's targets side by side (local engine); results do not depend on it
     jobs: Annotated[int, Field(ge=1)] = 1
+    # folds the XGBoost search scores each trial on (grouped or time-ordered as the split);
+    # 1: one validation split of validation_fraction
+    cv_folds: Annotated[int, Field(ge=1, le=20)] = 1
 
     _unique_models = field_validator("models")(unique)
 
@@ -196,6 +200,19 @@ class Evaluate(Section):
     plot_rows: Annotated[int, Field(ge=10)]
     # name -> pandas query over the test rows: every model is also scored on that slice
     slices: dict[str, str] = Field(default_factory=dict)
+    # K-fold cross-validation of every model over all rows (train and test; grouped or
+    # time-ordered as the split), with the hyper-parameters training chose; 0: none
+    cv_folds: Annotated[int, Field(ge=0, le=20)] = 0
+    # the score that picks the champion: the test RMSE, or the cross-validated mean RMSE
+    champion_by: Literal["test", "cv"] = "test"
+
+    @model_validator(mode="after")
+    def _cv_needs_folds(self) -> Evaluate:
+        if self.cv_folds == 1:
+            raise ValueError("cv_folds: 0 (no cross-validation) or at least 2 folds")
+        if self.champion_by == "cv" and self.cv_folds == 0:
+            raise ValueError("champion_by: cv needs cv_folds of at least 2")
+        return self
 
 
 class Refresh(Section):
@@ -212,6 +229,17 @@ class Refresh(Section):
 # ------------------------------------------------------------------ the whole file
 
 
+@dataclass(frozen=True)
+class RowStructure:
+    """How a dataset's rows hang together, which every split inside training must respect
+    as the train/test split does: ``group`` (rows sharing ``column``'s value, the same
+    mix at other ages, are one unit), ``time`` (ordered by ``column``: validation comes
+    after fitting) or ``random`` (independent rows)."""
+
+    kind: Literal["random", "group", "time"]
+    column: str | None = None  # the group column, or the time (order) column
+
+
 class Params(Section):
     """The sections every dataset has; the source's own sections are in the subclasses
     :class:`PlantParams` (the simulator) and :class:`CsvParams` (a CSV file), which
@@ -225,6 +253,10 @@ class Params(Section):
     evaluate: Evaluate
     refresh: Refresh
     serve: Serve | None = None  # co2mix serve: needed to serve this dataset
+
+    def row_structure(self) -> RowStructure:
+        """How the rows hang together (the source's subclass knows)."""
+        raise NotImplementedError
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:
@@ -266,6 +298,12 @@ class PlantParams(Params):
             )
         return self
 
+    def row_structure(self) -> RowStructure:
+        """Batches are independent (random split) or ordered in time (time split)."""
+        if self.prepare.split == "time":
+            return RowStructure("time", self.data.order_column)
+        return RowStructure("random")
+
 
 class CsvParams(Params):
     """A CSV file (section ``ingest``): split at ingest, so prepare keeps the batches."""
@@ -286,3 +324,11 @@ class CsvParams(Params):
                 "a CSV source splits its rows at ingest: prepare.split: batches, prepare.use: both"
             )
         return self
+
+    def row_structure(self) -> RowStructure:
+        """The structure ingest split the rows by (``ingest.split``)."""
+        if self.ingest.split == "group":
+            return RowStructure("group", self.ingest.group_column)
+        if self.ingest.split == "time":
+            return RowStructure("time", self.data.order_column)
+        return RowStructure("random")

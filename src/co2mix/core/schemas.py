@@ -247,6 +247,7 @@ class FitInfo(TypedDict):
     """What fitting a model reports: its validation score and, for a search, its result."""
 
     validation_rmse: float | None  # None when the model failed
+    validation: NotRequired[str]  # how it was validated, when not one random split
     failed: NotRequired[str]  # why: e.g. validation predictions that are not finite
     train_rmse: NotRequired[float]
     best_params: NotRequired[dict[str, float | int]]
@@ -283,6 +284,18 @@ class SliceScores(TypedDict):
     r2: float | None  # None for a one-row slice
 
 
+class CrossValidatedScores(TypedDict):
+    """A model, its hyper-parameters as trained, refit and scored on K folds of all rows
+    (train and test), grouped or ordered in time as the split (``evaluate.cv_folds``)."""
+
+    folds: int
+    validation: str  # how the folds were made: "5 folds grouped by mix"
+    rmse_mean: float
+    rmse_std: float  # across the folds: how much one split's score may differ
+    r2_mean: float
+    rmse_folds: list[float]
+
+
 class ModelScores(TypedDict):
     rmse: float
     mae: float
@@ -292,6 +305,7 @@ class ModelScores(TypedDict):
     robustness: NotRequired[dict[str, float]]
     fresh: NotRequired[FreshScores]  # absent when there are no fresh rows
     slices: NotRequired[dict[str, SliceScores]]  # evaluate.slices, when declared
+    cv: NotRequired[CrossValidatedScores]  # evaluate.cv_folds, when not 0
 
 
 class NotScored(TypedDict):
@@ -304,6 +318,7 @@ class NotScored(TypedDict):
 class TargetEvaluation(TypedDict):
     sigma: float | None
     champion: str
+    champion_by: NotRequired[str]  # the score that picked it, when not the test RMSE
     models: dict[str, ModelScores]
     champion_importance: dict[str, float]
     fresh_rows_scored: NotRequired[int]

@@ -89,6 +89,11 @@ def refuse_unsupported(spec: FitSpec[XGBoostOptions]) -> None:
             "params.yaml: train.target_transform needs train.engine: local "
             "(the dask engine fits the target as it is)"
         )
+    if spec.structure.kind != "random" or spec.cv_folds > 1:
+        raise ParamsError(
+            f"params.yaml: rows split by {spec.structure.kind} (or train.cv_folds > 1) need "
+            "train.engine: local (the dask engine validates on one random split of the rows)"
+        )
     if spec.options.parallel_trials > 1:
         raise ParamsError(
             f"params.yaml: train.xgboost.parallel_trials = {spec.options.parallel_trials} "

@@ -9,7 +9,7 @@ every model's first test rows are explained per feature (:mod:`co2mix.modeling.e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
 from co2mix.core.errors import InputError, ParamsError
-from co2mix.core.params import Evaluate, Params
+from co2mix.core.params import Evaluate, Params, RowStructure
 from co2mix.core.params_file import require_columns
 from co2mix.core.records import number
 from co2mix.core.schemas import (
@@ -35,6 +35,7 @@ from co2mix.core.schemas import (
     TruthRecord,
     Unsupported,
 )
+from co2mix.modeling.cross_validation import cross_validate
 from co2mix.modeling.explain import explain_rows
 from co2mix.modeling.fresh import WEEKLY_COLUMNS, fresh_scores, weekly_error
 from co2mix.modeling.models import validate_models
@@ -80,6 +81,8 @@ class Task:
     sigma: float | None
     id_column: str
     time_column: str
+    # how the rows hang together: the cross-validation's folds
+    structure: RowStructure = field(default_factory=lambda: RowStructure("random"))
 
 
 @dataclass
@@ -215,15 +218,19 @@ def evaluate_target(
     test: pd.DataFrame,
     fresh: pd.DataFrame,
     settings: Evaluate,
+    all_rows: pd.DataFrame | None = None,
 ) -> TargetResult:
     """Score every model of ``task.target``; pick, explain and plot the champion. Fresh
     rows with a level the models never saw are counted and named, not scored (the models
-    of one target share their training rows, so their levels)."""
+    of one target share their training rows, so their levels). With ``evaluate.cv_folds``
+    every model that did not fail is also cross-validated over ``all_rows``."""
     fresh = fresh.dropna(subset=[task.target])
     scorable, reason = unseen_levels(next(iter(pipelines.values())), fresh[task.features])
     fresh, not_scored = fresh[scorable], int((~scorable).sum())
     per_model, failed = score_models(task, pipelines, test, fresh, settings)
-    champion = min(per_model, key=lambda name: (per_model[name]["rmse"], name))
+    if settings.cv_folds:
+        add_cross_validation(task, pipelines, per_model, all_rows, settings)
+    champion = min(per_model, key=lambda name: (champion_score(per_model[name], settings), name))
     best = pipelines[champion]
     importance = champion_importance(task, best, test, settings)
 
@@ -249,6 +256,8 @@ def evaluate_target(
         ),
         "fresh_rows_scored": len(fresh),
     }
+    if settings.champion_by == "cv":
+        metrics["champion_by"] = "cv rmse_mean"
     if failed:
         metrics["failed"] = failed
     if not_scored:
@@ -264,16 +273,52 @@ def evaluate_target(
     return TargetResult(metrics, champion, plot, importance, fresh_error, explanations)
 
 
+def add_cross_validation(
+    task: Task,
+    pipelines: dict[str, Pipeline],
+    per_model: dict[str, ModelScores],
+    all_rows: pd.DataFrame | None,
+    settings: Evaluate,
+) -> None:
+    """Every scored model's cross-validated scores over ``all_rows`` (``evaluate.cv_folds``
+    folds, grouped or ordered in time as the split), into its ``cv`` entry."""
+    if all_rows is None:
+        raise ValueError("evaluate.cv_folds needs all rows (train and test)")
+    for name, scores in per_model.items():
+        scores["cv"] = cross_validate(
+            pipelines[name],
+            all_rows,
+            (task.features, task.target),
+            task.structure,
+            settings.cv_folds,
+            settings.seed,
+        )
+
+
+def champion_score(scores: ModelScores, settings: Evaluate) -> float:
+    """The score ``evaluate.champion_by`` picks the champion by: the test RMSE, or the mean
+    cross-validated RMSE (steadier where the test split holds a few dozen groups)."""
+    if settings.champion_by == "cv":
+        return scores["cv"]["rmse_mean"]
+    return scores["rmse"]
+
+
 def evaluate_all(
-    params: Params, test: pd.DataFrame, fresh: pd.DataFrame, truth: TruthRecord | None
+    params: Params,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    fresh: pd.DataFrame,
+    truth: TruthRecord | None,
 ) -> dict[str, TargetResult]:
     """Every target of ``data.targets`` with every model of ``train.models``, on the test
-    and the fresh rows; the noise floor comes from the simulator's truth record (a CSV
+    and the fresh rows (and cross-validated over the train and test rows, with
+    ``evaluate.cv_folds``); the noise floor comes from the simulator's truth record (a CSV
     source has none)."""
     validate_models(params.train)
     if test.empty:
         raise InputError(f"{paths.TEST}: no rows (expected the test split: run dvc repro prepare)")
     sigmas = truth["noise_sigma"] if truth else {}
+    all_rows = pd.concat([train, test], ignore_index=True) if params.evaluate.cv_folds else test
     results = {}
     for target in params.data.targets:
         features = params.train.features[target]
@@ -286,9 +331,10 @@ def evaluate_all(
             sigma=sigmas.get(target),
             id_column=params.data.id_column,
             time_column=params.data.order_column,
+            structure=params.row_structure(),
         )
         pipelines = {
             m: load_model(target, m, params.train.features[target]) for m in params.train.models
         }
-        results[target] = evaluate_target(task, pipelines, test, fresh, params.evaluate)
+        results[target] = evaluate_target(task, pipelines, test, fresh, params.evaluate, all_rows)
     return results

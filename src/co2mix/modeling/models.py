@@ -60,7 +60,9 @@ class Poly2Options(Options):
 
 @register("poly2", Poly2Options)
 def poly2(spec: FitSpec[Poly2Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
-    """Scaled degree-2 polynomial features with a ridge penalty chosen by RidgeCV."""
+    """Scaled degree-2 polynomial features with a ridge penalty chosen by RidgeCV: by its
+    exact leave-one-out on independent rows, on the dataset's own folds when rows are
+    grouped or ordered in time (leaving out one age of a mix leaks the other ages)."""
     pipeline = Pipeline(
         [
             ("prep", preprocessor(spec, scale=True)),
@@ -69,7 +71,15 @@ def poly2(spec: FitSpec[Poly2Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
             ("model", on_target_scale(spec, RidgeCV(alphas=spec.options.alphas))),
         ]
     )
-    fitted = fit_with_validation(spec, pipeline, x, y)
+    ridge_cv = "model__regressor__cv" if spec.target_transform == "log" else "model__cv"
+
+    def penalty_folds(unfitted: Pipeline, rows: pd.DataFrame) -> None:
+        if spec.structure.kind != "random":
+            unfitted.set_params(**{ridge_cv: spec.folds(rows, spec.cv_folds)})
+
+    fitted = fit_with_validation(spec, pipeline, x, y, before_fit=penalty_folds)
+    if spec.structure.kind != "random":  # the chosen alpha stays; the row positions go
+        pipeline.set_params(**{ridge_cv: None})
     ridge = final_estimator(pipeline)
     fitted.info["best_params"] = {"alpha": float(ridge.alpha_)}
     return fitted
@@ -158,7 +168,7 @@ def validate_models(train: Train) -> None:
 
 def fit_model(name: str, spec: FitSpec[Options], x: pd.DataFrame, y: pd.Series) -> Fitted:
     """Fit registry entry ``name``: the one code path every model goes through."""
-    fitted = entry(name).factory(spec, x[spec.features], y)
+    fitted = entry(name).factory(spec.with_rows(x), x[spec.features], y)
     predictions = fitted.pipeline.predict(x[spec.features])
     fitted.info["train_rmse"] = round(float(np.sqrt(np.mean((predictions - y) ** 2))), 6)
     return fitted

@@ -11,7 +11,7 @@ object is what the factory receives (``FitSpec[LinearOptions]``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -19,13 +19,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.metrics import root_mean_squared_error
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from co2mix.core.errors import ParamsError
+from co2mix.core.params import RowStructure
 from co2mix.core.params_file import params_error
 from co2mix.core.schemas import FitInfo
+from co2mix.modeling.folds import Fold, describe, validation_folds
 
 
 class Options(BaseModel):
@@ -51,6 +52,30 @@ class FitSpec(Generic[OptionsT_co]):
     ordinal: Mapping[str, list[str]] = field(default_factory=dict)  # categorical with an order
     target_transform: str | None = None  # "log": fit on log(y), predict on y's scale
     progress: bool = True  # a search's progress bar (off while fits run side by side)
+    # how the rows hang together: every validation split follows it (co2mix.modeling.folds)
+    structure: RowStructure = field(default_factory=lambda: RowStructure("random"))
+    cv_folds: int = 1  # train.cv_folds: the folds a search scores each trial on
+    labels: pd.Series | None = None  # the training rows' group or time (bound by with_rows)
+
+    def with_rows(self, frame: pd.DataFrame) -> FitSpec[OptionsT_co]:
+        """This spec knowing the group or time of ``frame``'s rows (by its index)."""
+        column = self.structure.column
+        if self.structure.kind == "random" or column is None:
+            return self
+        if not frame.index.is_unique:
+            raise ValueError("training rows need a unique index to be split by group or time")
+        return replace(self, labels=frame[column])
+
+    def validation_name(self, count: int = 1) -> str:
+        """How validation splits these rows, for the metrics: "5 folds grouped by mix"."""
+        return describe(self.structure, count, self.validation_fraction)
+
+    def folds(self, x: pd.DataFrame, count: int = 1) -> list[Fold]:
+        """``count`` (fitting, validation) splits of ``x``'s rows by position: one holding
+        out ``validation_fraction`` when 1 (:func:`co2mix.modeling.folds.validation_folds`)."""
+        return validation_folds(
+            self.structure, self.labels, x.index, count, self.validation_fraction, self.seed
+        )
 
 
 @dataclass
@@ -228,10 +253,10 @@ def on_target_scale(spec: FitSpec[Options], model: Any) -> Any:
 def validation_split(
     spec: FitSpec[Options], x: pd.DataFrame, y: pd.Series
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
-    x_fit, x_val, y_fit, y_val = train_test_split(
-        x, y, test_size=spec.validation_fraction, random_state=spec.seed
-    )
-    return x_fit, x_val, y_fit, y_val
+    """The fitting and validation rows of the single split (grouped or ordered in time as
+    the dataset's rows are; for random rows exactly ``train_test_split``'s)."""
+    [(fit, val)] = spec.folds(x)
+    return x.iloc[fit], x.iloc[val], y.iloc[fit], y.iloc[val]
 
 
 def fit_with_validation(
@@ -240,15 +265,21 @@ def fit_with_validation(
     x: pd.DataFrame,
     y: pd.Series,
     before_refit: Callable[[Pipeline], None] | None = None,
+    before_fit: Callable[[Pipeline, pd.DataFrame], None] | None = None,
 ) -> Fitted:
     """Score on a held-out validation split, then refit on all training rows;
-    ``before_refit`` may carry what the first fit learnt into the refit (a kernel)."""
+    ``before_fit`` sets up each fit for the rows it is about to see (poly2's penalty
+    folds), ``before_refit`` may carry what the first fit learnt into the refit (a kernel)."""
     x_fit, x_val, y_fit, y_val = validation_split(spec, x, y)
+    if before_fit is not None:
+        before_fit(pipeline, x_fit)
     pipeline.fit(x_fit, y_fit)
     predicted = pipeline.predict(x_val)
     finite = np.isfinite(predicted)
     if before_refit is not None:
         before_refit(pipeline)
+    if before_fit is not None:
+        before_fit(pipeline, x)
     pipeline.fit(x, y)
     if not finite.all():  # kept and reported: evaluate then keeps it from being published
         failed = (
@@ -256,7 +287,10 @@ def fit_with_validation(
         )
         return Fitted(pipeline, {"validation_rmse": None, "failed": failed})
     score = root_mean_squared_error(y_val, predicted)
-    return Fitted(pipeline, {"validation_rmse": round(float(score), 6)})
+    info: FitInfo = {"validation_rmse": round(float(score), 6)}
+    if spec.structure.kind != "random":
+        info["validation"] = spec.validation_name()
+    return Fitted(pipeline, info)
 
 
 def final_estimator(pipeline: Pipeline) -> Any:

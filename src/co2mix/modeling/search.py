@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,6 @@ from co2mix.modeling.registry import (
     Fitted,
     on_target_scale,
     preprocessor,
-    validation_split,
 )
 from co2mix.modeling.xgboost_options import XGBoostOptions
 
@@ -99,35 +99,86 @@ def search_space(trial: optuna.Trial) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class SearchFold:
+    """One (fitting, validation) split as the trees see it: encoded matrices."""
+
+    fit_matrix: Any
+    y_fit: pd.Series
+    val_matrix: Any
+    y_val: pd.Series
+
+
+def search_folds(
+    spec: FitSpec[XGBoostOptions], prep: Any, x: pd.DataFrame, y: pd.Series
+) -> list[SearchFold]:
+    """The folds every trial is scored on (``train.cv_folds``; grouped or ordered in time
+    as the rows are), each encoded by the preprocessor fitted on its own fitting rows."""
+    folds = []
+    for fit, val in spec.folds(x, spec.cv_folds):
+        encode = clone(prep)
+        folds.append(
+            SearchFold(
+                encode.fit_transform(x.iloc[fit]),
+                y.iloc[fit],
+                encode.transform(x.iloc[val]),
+                y.iloc[val],
+            )
+        )
+    return folds
+
+
+def fold_objective(
+    spec: FitSpec[XGBoostOptions], folds: list[SearchFold]
+) -> Callable[[optuna.Trial], float]:
+    """A trial's score: the mean over ``folds`` of the early-stopped validation RMSE (on
+    the fitted scale, rounded: what TPE ranks); its mean tree count and, for a log
+    target, its RMSE on the target's own scale go into the trial's attributes."""
+    options = spec.options
+
+    def objective(trial: optuna.Trial) -> float:
+        sampled = search_space(trial)
+        scores, trees, rmses = [], [], []
+        for k, fold in enumerate(folds):
+            pruning = [RoundedPruning(trial)] if options.pruning and k == 0 else []
+            model = regressor(
+                sampled,
+                options,
+                spec.seed,
+                n_estimators=options.max_estimators,
+                early_stopping_rounds=options.early_stopping_rounds,
+                eval_metric="rmse",
+                callbacks=pruning,
+            )
+            model.fit(
+                fold.fit_matrix, fold.y_fit, eval_set=[(fold.val_matrix, fold.y_val)], verbose=False
+            )
+            scores.append(float(model.best_score))
+            trees.append(int(model.best_iteration) + 1)
+            if spec.target_transform == "log":  # reported on the target's own scale
+                predicted = np.exp(model.predict(fold.val_matrix))
+                rmses.append(float(np.sqrt(np.mean((predicted - np.exp(fold.y_val)) ** 2))))
+        trial.set_user_attr("n_estimators", round(float(np.mean(trees))))
+        if rmses:
+            trial.set_user_attr("validation_rmse", float(np.mean(rmses)))
+        return significant(float(np.mean(scores)), SCORE_DIGITS)
+
+    return objective
+
+
 def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -> Fitted:
-    """XGBoost (hist) tuned by Optuna's seeded TPE sampler, early stopping on validation."""
+    """XGBoost (hist) tuned by Optuna's seeded TPE sampler, early stopping on validation.
+
+    With ``train.cv_folds`` K > 1 a trial is the mean of K fits, one per fold, each
+    stopping on its own validation rows; the pruner judges a trial on its first fold, and
+    the refit on all rows takes the folds' mean tree count."""
     options = spec.options
     prep = preprocessor(spec, scale=False, drop_first=False, ordinal_codes=True)
     # the search scores on the scale the trees are fitted on (log price: relative errors)
     searched = np.log(y) if spec.target_transform == "log" else y
-    x_fit, x_val, y_fit, y_val = validation_split(spec, x, searched)
-    fit_matrix = prep.fit_transform(x_fit)
-    val_matrix = prep.transform(x_val)
+    folds = search_folds(spec, prep, x, searched)
 
-    def objective(trial: optuna.Trial) -> float:
-        pruning = [RoundedPruning(trial)] if options.pruning else []
-        model = regressor(
-            search_space(trial),
-            options,
-            spec.seed,
-            n_estimators=options.max_estimators,
-            early_stopping_rounds=options.early_stopping_rounds,
-            eval_metric="rmse",
-            callbacks=pruning,
-        )
-        model.fit(fit_matrix, y_fit, eval_set=[(val_matrix, y_val)], verbose=False)
-        trial.set_user_attr("n_estimators", int(model.best_iteration) + 1)
-        if spec.target_transform == "log":  # reported on the target's own scale
-            predicted = np.exp(model.predict(val_matrix))
-            rmse = float(np.sqrt(np.mean((predicted - np.exp(y_val)) ** 2)))
-            trial.set_user_attr("validation_rmse", rmse)
-        return significant(model.best_score, SCORE_DIGITS)  # TPE ranks rounded scores
-
+    objective = fold_objective(spec, folds)
     study = new_study(options, spec.seed)
     if options.parallel_trials > 1:
         run_side_by_side(study, objective, options)
@@ -154,7 +205,10 @@ def tune_xgboost(spec: FitSpec[XGBoostOptions], x: pd.DataFrame, y: pd.Series) -
         ]
     )
     final.fit(x, y)
-    return Fitted(final, search_info(study, options, n_estimators))
+    info = search_info(study, options, n_estimators)
+    if spec.structure.kind != "random" or spec.cv_folds > 1:
+        info["validation"] = spec.validation_name(spec.cv_folds)
+    return Fitted(final, info)
 
 
 def run_side_by_side(

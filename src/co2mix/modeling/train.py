@@ -52,6 +52,8 @@ def fit_spec(params: Params, target: str, model: str, progress: bool = True) -> 
         ordinal={c: params.data.ordinal[c] for c in features if c in params.data.ordinal},
         target_transform=params.train.target_transform.get(target),
         progress=progress,
+        structure=params.row_structure(),
+        cv_folds=params.train.cv_folds,
     )
 
 
