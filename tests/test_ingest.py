@@ -107,10 +107,12 @@ def test_bad_csvs_are_refused_naming_file_column_and_line(tmp_path, rows, edit, 
 def test_a_filter_that_drops_every_row_or_cannot_run_is_named(tmp_path, rows):
     with pytest.raises(InputError, match=r"the filter 'a > 1000' \(ingest.filters\) leaves no row"):
         ingest(params_for(tmp_path, filters=["b > -100", "a > 1000"]), tmp_path)
-    with pytest.raises(ParamsError, match=r"ingest.filters: 'nope > 1'"):
+    with pytest.raises(ParamsError, match=r"filters = 'nope > 1': \['nope'\] are not columns"):
         ingest(params_for(tmp_path, filters=["nope > 1"]), tmp_path)
-    with pytest.raises(ParamsError, match=r"ingest.derive.c"):
-        ingest(params_for(tmp_path, derive={"c": "a +* 2"}), tmp_path)
+    with pytest.raises(ParamsError, match=r"ingest.derive: c = 'a \+\* 2': not an expression"):
+        params_for(tmp_path, derive={"c": "a +* 2"})
+    with pytest.raises(ParamsError, match=r"ingest.derive.c = 'site - 1': "):
+        ingest(params_for(tmp_path, derive={"c": "site - 1"}), tmp_path)
 
 
 def test_params_rules_of_a_csv_source():

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from co2mix.core.expressions import checked
 from co2mix.core.params_base import (
     Rate,
     Section,
@@ -198,8 +199,10 @@ class Evaluate(Section):
     explain_rows: Annotated[int, Field(ge=1, le=100)]
     importance_repeats: Annotated[int, Field(ge=1)]
     plot_rows: Annotated[int, Field(ge=10)]
-    # name -> pandas query over the test rows: every model is also scored on that slice
+    # name -> expression over the test rows (co2mix.core.expressions): every model is
+    # also scored on the rows where it holds
     slices: dict[str, str] = Field(default_factory=dict)
+    _safe_slices = field_validator("slices")(checked)
     # K-fold cross-validation of every model over all rows (train and test; grouped or
     # time-ordered as the split), with the hyper-parameters training chose; 0: none
     cv_folds: Annotated[int, Field(ge=0, le=20)] = 0

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from co2mix.core.expressions import checked
 from co2mix.core.params_base import Pair, Section, Seed, Support
 
 
@@ -22,7 +23,8 @@ class Design(Section):
     variables: Annotated[list[str], Field(min_length=1)]
     bounds: dict[str, Pair] = Field(default_factory=dict)  # overrides of the data's [min, max]
     context: dict[str, float | str] = Field(default_factory=dict)  # features held fixed
-    # engineering limits: expression over the variables and context (pandas eval) -> [low, high]
+    # engineering limits: expression over the variables and context -> [low, high]
+    # (co2mix.core.expressions: columns, numbers, arithmetic, comparisons, a few functions)
     limits: dict[str, Pair] = Field(default_factory=dict)
     models: dict[str, str] = Field(
         default_factory=dict
@@ -34,6 +36,12 @@ class Design(Section):
     seeds: Annotated[list[Seed], Field(min_length=1)]
     budget: Annotated[int, Field(ge=100)]  # candidate mixes per seed
     popsize: Annotated[int, Field(ge=5)]
+
+    @field_validator("limits")
+    @classmethod
+    def _safe_limits(cls, limits: dict[str, Pair]) -> dict[str, Pair]:
+        checked(list(limits))  # the expressions are the keys
+        return limits
 
     @model_validator(mode="after")
     def _consistent(self) -> Design:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from co2mix.core.expressions import checked
 from co2mix.core.params_base import Section, Seed
 
 
@@ -22,15 +23,17 @@ class Ingest(Section):
     columns: Annotated[dict[str, str], Field(min_length=1)]  # CSV header -> name here
     derive: dict[str, str] = Field(
         default_factory=dict
-    )  # name -> expression over the columns (pandas eval)
+    )  # name -> expression over the columns (co2mix.core.expressions)
     drop: list[str] = Field(default_factory=list)  # columns only read to derive others
     filters: list[str] = Field(
         default_factory=list
-    )  # pandas query expressions: a row is kept when it passes all
+    )  # expressions (co2mix.core.expressions): a row is kept when it passes all
     split: Literal["random", "group", "time"]
     group_column: str | None = None  # split: group: all rows of one group on one side
     test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]
     seed: Seed
+
+    _safe_expressions = field_validator("derive", "filters")(checked)
 
     @model_validator(mode="after")
     def _names(self) -> Ingest:

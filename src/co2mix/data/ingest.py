@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from co2mix.core.errors import InputError, ParamsError
+from co2mix.core.expressions import expression, require, rows_where
 from co2mix.core.io import first_non_number
 from co2mix.core.params import CsvParams
 from co2mix.core.records import number
@@ -92,27 +93,25 @@ def typed(frame: pd.DataFrame, params: CsvParams, path: Path) -> pd.DataFrame:
             out[column] = pd.to_datetime(out[column], errors="raise")
         elif column != data.id_column and column != ingest.group_column:
             out[column] = _numbers(out, column, path)
-    for name, expression in ingest.derive.items():
+    for name, text in ingest.derive.items():
+        key = f"ingest.derive.{name}"
+        derived = expression(text, key)
+        require(derived, list(out.columns), key)
         try:
-            out[name] = pd.eval(expression, local_dict={c: out[c] for c in out.columns})
-        except Exception as exc:  # pandas raises many kinds for a bad expression
-            raise ParamsError(f"params.yaml: ingest.derive.{name} = {expression!r}: {exc}") from None
+            out[name] = derived.evaluate(out)
+        except (TypeError, ValueError) as exc:  # e.g. arithmetic on a text column
+            raise ParamsError(f"params.yaml: {key} = {text!r}: {exc}") from None
     return out
 
 
 def _filtered(frame: pd.DataFrame, filters: list[str], path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     removed: dict[str, int] = {}
-    for expression in filters:
-        try:
-            kept = frame.query(expression, engine="python")
-        except Exception as exc:  # a bad expression: say which
-            raise ParamsError(f"params.yaml: ingest.filters: {expression!r}: {exc}") from None
-        removed[expression] = len(frame) - len(kept)
+    for text in filters:
+        kept = frame[rows_where(text, frame, "ingest.filters")]
+        removed[text] = len(frame) - len(kept)
         frame = kept
         if frame.empty:
-            raise InputError(
-                f"{path}: the filter {expression!r} (ingest.filters) leaves no row"
-            )
+            raise InputError(f"{path}: the filter {text!r} (ingest.filters) leaves no row")
     return frame, removed
 
 
@@ -128,10 +127,32 @@ def _checked_targets(frame: pd.DataFrame, targets: list[str], path: Path) -> Non
             )
 
 
+def repository_of(folder: Path) -> Path:
+    """The repository ``folder`` is in (the nearest folder with ``.git`` or ``.dvc``),
+    else ``folder`` itself."""
+    folder = folder.resolve()
+    for candidate in [folder, *folder.parents]:
+        if (candidate / ".git").exists() or (candidate / ".dvc").exists():
+            return candidate
+    return folder
+
+
+def inside_repository(path: Path, root: Path) -> Path:
+    """``path`` resolved (symbolic links followed), refused unless it lies inside the
+    repository of ``root``: params from a pull request must not read the machine's files."""
+    resolved, repository = path.resolve(), repository_of(root)
+    if not resolved.is_relative_to(repository):
+        raise ParamsError(
+            f"params.yaml: ingest.path = {str(path)!r} resolves to {resolved}, outside the "
+            f"repository {repository}: copy the CSV into the repository (datasets/)"
+        )
+    return resolved
+
+
 def ingest(params: CsvParams, root: Path = Path(".")) -> Ingested:
     """The CSV of ``params.ingest`` as the reference (training) and current (test) batches."""
     data, ingest_params = params.data, params.ingest
-    path = root / ingest_params.path
+    path = inside_repository(root / ingest_params.path, root)
     raw = read_csv(path, ingest_params.columns)
     frame, removed = _filtered(typed(raw, params, path), ingest_params.filters, path)
     frame = frame.drop(columns=ingest_params.drop)

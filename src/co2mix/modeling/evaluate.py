@@ -23,7 +23,8 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
-from co2mix.core.errors import InputError, ParamsError
+from co2mix.core.errors import InputError
+from co2mix.core.expressions import rows_where
 from co2mix.core.params import Evaluate, Params, RowStructure
 from co2mix.core.params_file import require_columns
 from co2mix.core.records import number
@@ -154,10 +155,7 @@ def failure_reason(actual: pd.Series, predicted: np.ndarray) -> str | None:
 def test_slice(test: pd.DataFrame, name: str, query: str) -> pd.DataFrame:
     """The test rows ``evaluate.slices.<name>`` selects; a bad query or an empty slice
     is refused naming it."""
-    try:
-        rows = test.query(query, engine="python")
-    except Exception as exc:  # pandas raises many kinds for a bad expression
-        raise ParamsError(f"params.yaml: evaluate.slices.{name} = {query!r}: {exc}") from None
+    rows = test[rows_where(query, test, f"evaluate.slices.{name}")]
     if rows.empty:
         raise InputError(f"{paths.TEST}: evaluate.slices.{name} = {query!r} selects no test row")
     return rows

@@ -21,6 +21,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.pipeline import Pipeline
 
 from co2mix.core.errors import ParamsError
+from co2mix.core.expressions import expression, require
 from co2mix.core.params import CsvParams
 from co2mix.core.params_design import Design
 from co2mix.core.records import number
@@ -73,8 +74,8 @@ class Space:
             mean, std = self.models[target].predict(frame)
             held[target] = mean if std is None else mean - self.design.margin_std * std
             violation += np.maximum(floor - held[target], 0.0) / max(abs(floor), 1e-9)
-        for expression, (low, high) in self.design.limits.items():
-            value = np.asarray(frame.eval(expression), dtype=float)
+        for text, (low, high) in self.design.limits.items():
+            value = np.asarray(expression(text, "design.limits").evaluate(frame), dtype=float)
             scale = max(abs(low), abs(high), 1e-9)
             violation += (np.maximum(low - value, 0.0) + np.maximum(value - high, 0.0)) / scale
         if self.support is not None:
@@ -125,11 +126,14 @@ def space_for(params: CsvParams, models: dict[str, TargetModel], rows: pd.DataFr
 
 
 def _check_limits(design: Design, rows: pd.DataFrame) -> None:
-    for expression in design.limits:
+    """Every limit reads only variables and context, and gives a number on a real row."""
+    for text in design.limits:
+        limit = expression(text, "design.limits")
+        require(limit, [*design.variables, *design.context], "design.limits")
         try:
-            rows.head(1).eval(expression)
-        except Exception as exc:  # pandas raises many kinds for a bad expression
-            raise ParamsError(f"params.yaml: design.limits: {expression!r}: {exc}") from None
+            np.asarray(limit.evaluate(rows.head(1)), dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ParamsError(f"params.yaml: design.limits: {text!r}: {exc}") from None
 
 
 def search(space: Space, seed: int) -> np.ndarray:
