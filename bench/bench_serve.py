@@ -1,4 +1,5 @@
-"""Load on ``co2mix serve``: one uvicorn worker on loopback, 16 concurrent clients.
+"""Load on ``co2mix serve``: one uvicorn worker on loopback, 16 concurrent clients, each
+request with an API key (authentication on) and the request log on.
 
     python bench/bench_serve.py [--predict 2000] [--advise 200] [--clients 16] [--warmup 0]
                                 [--advise-clients 2] [--contributions exact approx none]
@@ -27,6 +28,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from co2mix.serving.keys import KeyStore  # noqa: E402
+from co2mix.serving.log import RequestLog  # noqa: E402
 from tests.servers import serve_process  # noqa: E402
 
 
@@ -52,9 +55,10 @@ def wait_for_tables(url: str, seconds: float = 300.0) -> dict[str, str]:
 
 
 async def load(
-    url: str, path: str, bodies: list[dict[str, object]], clients: int
+    url: str, path: str, bodies: list[dict[str, object]], clients: int, key: str
 ) -> dict[str, float]:
-    """Send every body to ``path`` from ``clients`` concurrent connections."""
+    """Send every body to ``path`` from ``clients`` concurrent connections, with API
+    key ``key``."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     last_error = ""
@@ -64,7 +68,10 @@ async def load(
 
     # every client's connection is made before the clock starts (an AsyncClient takes
     # ~20 ms to create: 16 made inside the timed loop showed as 320 ms of "latency")
-    sessions = [httpx.AsyncClient(base_url=url, timeout=30) for _ in range(clients)]
+    headers = {"Authorization": f"Bearer {key}"}
+    sessions = [
+        httpx.AsyncClient(base_url=url, timeout=30, headers=headers) for _ in range(clients)
+    ]
 
     async def client(session: httpx.AsyncClient) -> None:
         nonlocal last_error
@@ -92,8 +99,42 @@ async def load(
     }
 
 
+async def flood(url: str, key: str, advice: int, probes: int = 200) -> dict[str, float]:
+    """``advice`` advise requests at once, while one client asks /v1/health ``probes``
+    times in a row: health's latency under the flood, and the advise statuses."""
+    body = {"strength_target_mpa": 35.0}
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as crowd,
+        httpx.AsyncClient(base_url=url, timeout=60) as probe,
+    ):
+
+        async def health() -> list[float]:
+            took = []
+            for _ in range(probes):
+                start = time.perf_counter()
+                await probe.get("/v1/health")
+                took.append(1000 * (time.perf_counter() - start))
+            return took
+
+        answers, took = await asyncio.gather(
+            asyncio.gather(*(crowd.post("/v1/advise", json=body) for _ in range(advice))),
+            health(),
+        )
+    statuses = [a.status_code for a in answers]
+    return {
+        "health_p50_ms": float(np.percentile(took, 50)),
+        "health_p99_ms": float(np.percentile(took, 99)),
+        "advise_200": statuses.count(200),
+        "advise_429": statuses.count(429),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--flood", type=int, default=40, help="advise requests at once while health is probed"
+    )
     parser.add_argument("--predict", type=int, default=2000)
     parser.add_argument("--advise", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
@@ -104,7 +145,9 @@ def main() -> None:
         help="predict requests sent first and not timed (the clients' connections, the "
         "first call of every code path); they are logged and counted in the log check",
     )
-    parser.add_argument("--advise-clients", type=int, default=2, help="a person's endpoint")
+    parser.add_argument(
+        "--advise-clients", type=int, default=1, help="one advice at a time (429 beyond)"
+    )
     parser.add_argument(
         "--contributions",
         nargs="+",
@@ -128,11 +171,14 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite:///{Path(tmp) / 'requests.sqlite'}"
+        # with authentication on, as a plant runs it: a predict key in the service's database
+        store = KeyStore(RequestLog(database, {}).engine)
+        _, key = store.create("bench", ["predict"])
         with serve_process(ROOT, "--database-url", database) as url:
             print(f"contributions: {wait_for_tables(url)}")
             if args.warmup:
                 warmup = [{"rows": [row]}] * args.warmup
-                asyncio.run(load(url, "/v1/predict", warmup, args.clients))
+                asyncio.run(load(url, "/v1/predict", warmup, args.clients, key))
             predicted = {
                 how: asyncio.run(
                     load(
@@ -140,11 +186,13 @@ def main() -> None:
                         "/v1/predict",
                         [{"rows": [row], "contributions": how}] * args.predict,
                         args.clients,
+                        key,
                     )
                 )
                 for how in args.contributions
             }
-            advised = asyncio.run(load(url, "/v1/advise", advise, args.advise_clients))
+            advised = asyncio.run(load(url, "/v1/advise", advise, args.advise_clients, key))
+            flooded = asyncio.run(flood(url, key, args.flood)) if args.flood else None
         engine = create_engine(database)
         with engine.connect() as connection:
             logged = dict(
@@ -163,8 +211,14 @@ def main() -> None:
         )
     sent = {
         "/v1/predict": args.warmup + args.predict * len(args.contributions),
-        "/v1/advise": args.advise,
+        "/v1/advise": args.advise + args.flood,
     }
+    if flooded:
+        print(
+            f"{args.flood} advise requests at once: {flooded['advise_200']:.0f} answered, "
+            f"{flooded['advise_429']:.0f} told 429; /v1/health meanwhile p50 "
+            f"{flooded['health_p50_ms']:.1f} ms, p99 {flooded['health_p99_ms']:.1f} ms"
+        )
     for path, count in sent.items():
         print(f"request log: {logged.get(path, 0)} rows for {path}, {count} requests sent")
 

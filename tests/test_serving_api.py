@@ -25,7 +25,7 @@ from co2mix.serving.log import RequestLog
 def client(served, tmp_path):
     _, service = served
     log = RequestLog(f"sqlite:///{tmp_path / 'log.sqlite'}", {"t": "hash"})
-    with TestClient(create_app(service, log)) as client:
+    with TestClient(create_app(service, log), base_url="http://127.0.0.1") as client:
         client.log = log  # type: ignore[attr-defined]
         yield client
     log.close()
@@ -196,7 +196,7 @@ def test_every_request_is_logged_with_its_response(client, served):
     client.post("/v1/predict", json={"rows": [training_row(served[1])]})
     client.post("/v1/predict", json={"rows": [{"cement": "x"}]})
     client.get("/v1/health")
-    latest = client.get("/v1/requests?limit=3").json()
+    latest = client.get("/v1/requests?limit=3").json()["rows"]
     assert [r["endpoint"] for r in latest] == ["/v1/health", "/v1/predict", "/v1/predict"]
     assert [r["status"] for r in latest] == [200, 422, 200]
     assert json.loads(latest[1]["request_body"]) == {"rows": [{"cement": "x"}]}

@@ -41,7 +41,7 @@ def diamonds(tmp_path_factory):
 def client(diamonds, tmp_path_factory):
     service = Service(load_artifacts(diamonds))
     log = RequestLog(f"sqlite:///{tmp_path_factory.mktemp('log') / 'log.sqlite'}", {})
-    with TestClient(create_app(service, log)) as client:
+    with TestClient(create_app(service, log), base_url="http://127.0.0.1") as client:
         client.log = log  # type: ignore[attr-defined]
         yield client
     log.close()

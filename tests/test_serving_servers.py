@@ -32,7 +32,7 @@ def test_serve_runs_as_a_process_and_logs_every_request(served, tmp_path):
         assert [a.status_code for a in answers] == [200, 200, 200]
         bad = httpx.post(f"{url}/v1/predict", json={"rows": [row | {"cement": -1.0}]})
         assert bad.status_code == 422
-        logged = httpx.get(f"{url}/v1/requests?limit=10").json()
+        logged = httpx.get(f"{url}/v1/requests?limit=10").json()["rows"]
     # the health polls while it started, three predictions, the bad one
     predictions = [r for r in logged if r["endpoint"] == "/v1/predict"]
     assert [r["status"] for r in predictions] == [422, 200, 200, 200]
@@ -69,7 +69,7 @@ def test_the_request_log_on_a_real_postgresql_server(served):
     with postgres_server() as url:
         log = RequestLog(url, {"strength_mpa": "abc"})
         assert log.engine.dialect.name == "postgresql"
-        with TestClient(create_app(service, log)) as client:
+        with TestClient(create_app(service, log), base_url="http://127.0.0.1") as client:
             row = training_row(service)
             for _ in range(3):
                 assert client.post("/v1/predict", json={"rows": [row]}).status_code == 200
@@ -103,10 +103,31 @@ def test_the_page_in_a_headless_browser(served, tmp_path):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1400"):
         options.add_argument(flag)
     database = f"sqlite:///{tmp_path / 'requests.sqlite'}"
+    made = run(
+        [
+            "co2mix",
+            "keys",
+            "create",
+            "--name",
+            "browser",
+            "--scope",
+            "predict",
+            *["--database-url", database],
+        ],
+        project,
+    )
+    key = made.stdout.strip().rsplit(" ", 1)[-1]
     with serve_process(project, "--database-url", database) as url:
         driver = webdriver.Chrome(service=DriverService(driver_path), options=options)
         try:
-            driver.get(url + "/")
+            driver.get(url + "/")  # no key yet: the login form
+            assert driver.current_url.endswith("/login")
+            driver.find_element(By.ID, "login-key").send_keys(key)
+            driver.find_element(By.ID, "login-submit").click()
+            WebDriverWait(driver, 10).until(
+                expected_conditions.presence_of_element_located((By.ID, "advise-form"))
+            )
+            assert "co2mix_key" not in driver.page_source  # the cookie is HttpOnly
             target = driver.find_element(By.ID, "advise-strength_target_mpa")
             target.clear()
             target.send_keys("30")
@@ -126,15 +147,28 @@ def test_the_page_in_a_headless_browser(served, tmp_path):
             assert "strength_target_mpa" in driver.find_element(By.ID, "errors").text
         finally:
             driver.quit()
-        logged = httpx.get(f"{url}/v1/requests?limit=50").json()
+        assert httpx.get(f"{url}/v1/requests").status_code == 401
+    admin = run(
+        ["co2mix", "keys", "create", "--name", "t", "--scope", "admin", "--database-url", database],
+        project,
+    )
+    logged = RequestLog(database, {}).latest(50)
     assert any(r["endpoint"].startswith("/?form=advise") for r in logged)
+    assert key not in str(logged) and admin.returncode == 0  # the login form's key: not logged
 
 
 @pytest.fixture
 def api(served, tmp_path):
     _, service = served
     app = create_app(service, RequestLog(f"sqlite:///{tmp_path / 'fuzz.sqlite'}", {}))
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+    async def as_loopback(scope, receive, send):  # schemathesis calls as "testserver"
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            scope = {**scope, "headers": [*headers, (b"host", b"127.0.0.1")]}
+        await app(scope, receive, send)
+
+    return schemathesis.openapi.from_asgi("/openapi.json", as_loopback)
 
 
 def test_no_generated_request_gets_a_server_error(api):

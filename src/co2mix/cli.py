@@ -1,6 +1,8 @@
 """The ``co2mix`` command: one parser, a subcommand per job.
 
-    co2mix serve [--host H] [--port P] [--rev REV] [--root DIR] [--database-url URL]
+    co2mix serve [--host H] [--port P] [--rev REV] [--root DIR] [--database-url URL] [--docs]
+    co2mix keys create --name NAME --scope predict|admin ... | list | revoke ID
+    co2mix log purge [--days N]
     co2mix verify [--against REV] [--root DIR]
     co2mix profile new NAME --csv PATH --target COL [--target COL] [--group COL] [--time COL]
 
@@ -22,6 +24,8 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="co2mix", description="co2mix commands")
     commands = top.add_subparsers(dest="command", required=True)
     serving.add_arguments(commands.add_parser("serve", help="the champions behind an HTTP API"))
+    serving.add_key_arguments(commands.add_parser("keys", help="the service's API keys"))
+    serving.add_log_arguments(commands.add_parser("log", help="the service's request log"))
     verify.add_arguments(
         commands.add_parser(
             "verify", help="reproduced metrics against the committed ones, within tolerance"
@@ -40,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         from co2mix.serving.cli import serve
 
         return serve(args)
+    if args.command == "keys":
+        from co2mix.serving.cli import keys_command
+
+        return keys_command(args)
+    if args.command == "log":
+        from co2mix.serving.cli import log_command
+
+        return log_command(args)
     if args.command == "profile":
         from co2mix.commands.profile_new import run as new_profile
 

@@ -195,3 +195,10 @@ class Serve(Section):
     similar_numeric: Annotated[list[str], Field(min_length=1)]  # then nearest on these
     advise_seconds: Positive
     advise_seed: Annotated[int, Field(ge=0)]
+    # the Host names the service answers to (a DNS-rebinding page uses its own): 400 else
+    allowed_hosts: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "::1"]
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000  # larger bodies: 413, unread
+    log_body_bytes: Annotated[int, Field(ge=0)] = 4096  # kept of each logged body
+    log_retention_days: Annotated[int, Field(ge=1)] = 30  # co2mix log purge deletes older rows

@@ -1,20 +1,27 @@
 """The HTTP API (FastAPI): versioned endpoints under ``/v1``, the page at ``/``, and a
-middleware that writes every request and response to the request log."""
+middleware that writes every request and response to the request log. Who may call
+what, the body cap and the headers are :mod:`co2mix.serving.door`'s."""
 
 import math
+import sys
+import threading
 import time
+import uuid
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from co2mix.optimize.design import DeadlineExceeded
+from co2mix.serving.door import Access, BodyLimit, SecurityHeaders
 from co2mix.serving.log import RequestLog
-from co2mix.serving.page import Page
+from co2mix.serving.log_writer import LogFull, LogWriter
+from co2mix.serving.page import STYLE, Page, add_pages
 from co2mix.serving.schemas import (
     AdviseResponse,
     PredictResponse,
@@ -51,14 +58,15 @@ def _model_info(service: Service) -> dict[str, Any]:
     }
 
 
-def _router(service: Service, log: RequestLog) -> APIRouter:
+def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
     art = service.art
     PredictRequest = predict_request(art)
     SimilarRequest = similar_request(art)
     router = APIRouter(prefix=f"/{API_VERSION}")
     keys = art.serve.similar_keys
+    predicting = [Depends(access.require("predict"))]
 
-    @router.post("/predict", response_model=PredictResponse)
+    @router.post("/predict", response_model=PredictResponse, dependencies=predicting)
     async def predict(body: PredictRequest) -> Response:  # type: ignore[valid-type]
         rows = body.rows  # type: ignore[attr-defined]
         limit = art.serve.max_rows
@@ -72,7 +80,7 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
         answer = {"models": models, "rows": [{"predictions": p} for p in predicted]}
         return Response(orjson.dumps(answer), media_type="application/json")
 
-    @router.post("/similar", response_model=SimilarResponse)
+    @router.post("/similar", response_model=SimilarResponse, dependencies=predicting)
     def similar(body: SimilarRequest) -> dict[str, Any]:  # type: ignore[valid-type]
         query = body.model_dump()  # type: ignore[attr-defined]
         return {
@@ -80,7 +88,7 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
             "rows": service.similar(query, query["n"]),
         }
 
-    _advise_route(router, service)
+    _advise_route(router, service, predicting)
 
     @router.get("/health")
     def health() -> dict[str, Any]:
@@ -92,24 +100,37 @@ def _router(service: Service, log: RequestLog) -> APIRouter:
             "contributions": service.contribution_methods(),
         }
 
-    @router.get("/model")
+    @router.get("/model", dependencies=predicting)
     def model() -> dict[str, Any]:
         return _model_info(service)
 
-    @router.get("/requests")
-    def requests(limit: int = Query(20, ge=1, le=1000)) -> list[dict[str, Any]]:
-        return log.latest(limit)
+    @router.get("/requests", dependencies=[Depends(access.require("admin"))])
+    def requests(
+        limit: int = Query(20, ge=1, le=1000), before: int | None = Query(None, ge=1)
+    ) -> dict[str, Any]:
+        """The newest rows (below id ``before``), a page of at most about a megabyte;
+        ``next_before`` continues it."""
+        rows = log.latest(limit, before)
+        more = bool(rows) and bool(log.latest(1, rows[-1]["id"]))
+        return {"rows": rows, "next_before": rows[-1]["id"] if more else None}
 
     return router
 
 
-def _advise_route(router: APIRouter, service: Service) -> None:
-    """``POST /advise``: the plant's mix advice, or a 404 saying a CSV dataset has none."""
+def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) -> None:
+    """``POST /advise``: the plant's mix advice, or a 404 saying a CSV dataset has none.
+    One advice at a time: a request while one runs is a 429 with ``Retry-After``, not a
+    thread parked in the pool (forty of them starved every other route)."""
     art = service.art
     AdviseRequest = advise_request(art)
+    busy = threading.Lock()
     if AdviseRequest is None:
 
-        @router.post("/advise", responses={404: {"description": "this dataset has no advice"}})
+        @router.post(
+            "/advise",
+            responses={404: {"description": "this dataset has no advice"}},
+            dependencies=predicting,
+        )
         def no_advice() -> None:
             raise HTTPException(
                 404,
@@ -122,18 +143,30 @@ def _advise_route(router: APIRouter, service: Service) -> None:
         @router.post(
             "/advise",
             response_model=AdviseResponse,
-            responses={422: {"description": "no supported mix reaches the target"}},
+            responses={
+                422: {"description": "no supported mix reaches the target"},
+                429: {"description": "an advice is being computed: retry after a moment"},
+            },
+            dependencies=predicting,
         )
         def advise(body: AdviseRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+            seconds = art.serve.advise_seconds
+            if not busy.acquire(blocking=False):
+                raise HTTPException(
+                    429,
+                    "another advice is being computed; retry after Retry-After seconds",
+                    headers={"Retry-After": str(math.ceil(seconds))},
+                )
             try:
                 return service.advise(body.model_dump())  # type: ignore[attr-defined]
             except Unreachable as exc:
                 raise HTTPException(422, str(exc)) from None
             except DeadlineExceeded:
-                seconds = art.serve.advise_seconds
                 raise HTTPException(
                     503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
                 ) from None
+            finally:
+                busy.release()
 
 
 class RequestLogMiddleware:
@@ -143,6 +176,7 @@ class RequestLogMiddleware:
 
     def __init__(self, app: ASGIApp, log: RequestLog):
         self.app, self.log = app, log
+        self.writer = LogWriter(log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,24 +204,34 @@ class RequestLogMiddleware:
             # the log's own rows are in the log already: repeating them in every read
             # would make each read's row hold all the earlier ones
             content = f'{{"log_rows_returned": {content.count(b"request_body")}}}'.encode()
-        try:
-            self.log.write(
-                scope["method"],
-                endpoint[:200],
-                status,
-                1000.0 * (time.perf_counter() - start),
-                body.decode("utf-8", "replace"),
-                content.decode("utf-8", "replace"),
-            )
-        except SQLAlchemyError as exc:
-            reason = str(exc.__cause__ or exc).splitlines()[0]
-            refusal = JSONResponse(
-                {"detail": f"the request log did not take this request: {reason}"}, 503
-            )
-            await refusal(scope, receive, send)
+        if scope["path"] == "/login":
+            body = bytearray(b"[the login form: its key is not logged]")
+        row = self.log.row(
+            scope["method"],
+            endpoint[:200],
+            status,
+            1000.0 * (time.perf_counter() - start),
+            body.decode("utf-8", "replace"),
+            content.decode("utf-8", "replace"),
+        )
+        try:  # off the event loop: a slow database must not stall every other request
+            await self.writer.write(row)
+        except (SQLAlchemyError, LogFull) as exc:
+            await self._refuse(exc, scope, receive, send)
             return
         for message in held:
             await send(message)
+
+    @staticmethod
+    async def _refuse(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        """503 with a correlation id; the database's own words (host, user) go only to
+        the server's log, under the same id."""
+        correlation = uuid.uuid4().hex[:12]
+        reason = str(exc.__cause__ or exc).splitlines()[0]
+        print(f"co2mix serve: request log write failed [{correlation}]: {reason}", file=sys.stderr)
+        detail = f"the request log did not take this request (correlation id {correlation})"
+        refusal = JSONResponse({"detail": detail, "correlation_id": correlation}, 503)
+        await refusal(scope, receive, send)
 
 
 def _json_safe(value: Any) -> Any:
@@ -205,29 +249,38 @@ def _json_safe(value: Any) -> Any:
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    """422 naming each field (its ``loc``) and what was expected, never a 500."""
+    """422 naming each field (its ``loc``) and what was expected, never a 500; the input
+    itself is not echoed (a megabyte of it would come straight back)."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    detail = [{k: _json_safe(v) for k, v in e.items() if k != "url"} for e in errors]
+    kept = ("loc", "msg", "type")
+    detail = [{k: _json_safe(e[k]) for k in kept if k in e} for e in errors]
     return JSONResponse({"detail": detail}, 422)
 
 
-def create_app(service: Service, log: RequestLog) -> FastAPI:
+def create_app(
+    service: Service, log: RequestLog, access: Access | None = None, docs: bool = False
+) -> FastAPI:
+    """The service; ``access`` None runs it open (no keys), ``docs`` serves the Swagger
+    page (it loads its script from a CDN: off unless asked)."""
+    access = access or Access(None)
+    serve = service.art.serve
     app = FastAPI(
         title="co2mix",
         version=API_VERSION,
         description="The co2mix pipeline's published champions: predictions with "
         "explanations and intervals, similar training rows, and low-CO2 mix advice.",
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
     )
-    app.include_router(_router(service, log))
+    app.include_router(_router(service, log, access))
     app.add_exception_handler(RequestValidationError, _invalid_request)
-
-    page = Page(service)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request) -> HTMLResponse:
-        html, status = page.render(dict(request.query_params))
-        return HTMLResponse(html, status)
-
+    add_pages(app, Page(service, docs), access)
+    # the last added is the outermost: hosts, headers, log, body cap, the routes
+    app.add_middleware(BodyLimit, max_bytes=serve.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, log=log)
+    app.add_middleware(SecurityHeaders, style=STYLE, docs_paths=("/docs",) if docs else ())
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=serve.allowed_hosts)
     app.state.log = log
+    app.state.max_body_bytes = serve.max_body_bytes
+    app.state.log_body_bytes = log.body_bytes
     return app

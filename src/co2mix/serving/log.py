@@ -3,14 +3,18 @@
 SQLite by default (a file outside git and DVC's outputs), PostgreSQL (or any SQLAlchemy
 URL) from ``CO2MIX_DATABASE_URL``. The table is created at startup. A write that fails
 is an error the caller turns into a 503: a request the log could not keep is never
-answered as if it had been.
+answered as if it had been (fail-closed). Bodies are kept up to ``body_bytes`` each
+(``serve.log_body_bytes``), rows for ``serve.log_retention_days`` (``co2mix log purge``;
+on PostgreSQL a table partitioned by month, dropped a partition at a time, does the
+same without a large DELETE). Connecting and waiting for a pooled connection give up
+after :data:`TIMEOUT_S`, so an unreachable database is a prompt 503, not a frozen worker.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -33,6 +38,9 @@ from sqlalchemy.engine import Engine
 
 DATABASE_ENV = "CO2MIX_DATABASE_URL"
 DEFAULT_SQLITE = Path("logs/requests.sqlite")
+TIMEOUT_S = 5  # connect, and wait for a pooled connection
+PAGE_BYTES = 1_000_000  # a page of the log holds at most about this many bytes of bodies
+TRUNCATED = "...[truncated]"
 
 metadata = MetaData()
 requests_table = Table(
@@ -72,16 +80,36 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
 
 
+def _timeouts(url: str) -> dict[str, Any]:
+    """The driver's connect timeout, by dialect (SQLite: how long a locked file is waited on)."""
+    if url.startswith("sqlite"):
+        return {"timeout": TIMEOUT_S}
+    if url.startswith("postgresql"):
+        return {"connect_timeout": TIMEOUT_S}
+    return {}
+
+
+def clipped(body: str, limit: int) -> str:
+    """``body`` cut to ``limit`` bytes of UTF-8, marked when it was cut."""
+    encoded = body.encode("utf-8")
+    if len(encoded) <= limit:
+        return body
+    return encoded[:limit].decode("utf-8", "ignore") + TRUNCATED
+
+
 class RequestLog:
-    def __init__(self, url: str, model_hashes: dict[str, str]):
+    def __init__(self, url: str, model_hashes: dict[str, str], body_bytes: int = 4096):
         self.url = url
-        self.engine = create_engine(url, pool_pre_ping=True)
+        self.body_bytes = body_bytes
+        self.engine = create_engine(
+            url, pool_pre_ping=True, pool_timeout=TIMEOUT_S, connect_args=_timeouts(url)
+        )
         if self.engine.dialect.name == "sqlite":
             _sqlite_pragmas(self.engine)
         metadata.create_all(self.engine)
         self.model_hashes = json.dumps(model_hashes, sort_keys=True)
 
-    def write(
+    def row(
         self,
         method: str,
         endpoint: str,
@@ -89,29 +117,57 @@ class RequestLog:
         latency_ms: float,
         request: str,
         response: str,
-    ) -> None:
-        """One row; raises SQLAlchemy's error when the database does not take it."""
-        row = {
+    ) -> dict[str, Any]:
+        """One request's row, its bodies cut to ``body_bytes``."""
+        return {
             "at": datetime.now(UTC),
             "method": method,
             "endpoint": endpoint,
             "status": status,
             "latency_ms": latency_ms,
-            "request_body": request,
-            "response_body": response,
+            "request_body": clipped(request, self.body_bytes),
+            "response_body": clipped(response, self.body_bytes),
             "model_hashes": self.model_hashes,
         }
-        with self.engine.begin() as connection:
-            connection.execute(insert(requests_table), row)
 
-    def latest(self, limit: int) -> list[dict[str, Any]]:
+    def write(self, *fields: Any) -> None:
+        """One row (:meth:`row`'s fields); raises SQLAlchemy's error when the database
+        does not take it."""
+        self.write_many([self.row(*fields)])
+
+    def write_many(self, rows: list[dict[str, Any]]) -> None:
+        """Rows in one transaction: all of them kept, or an error."""
+        with self.engine.begin() as connection:
+            connection.execute(insert(requests_table), rows)
+
+    def latest(self, limit: int, before: int | None = None) -> list[dict[str, Any]]:
+        """The newest ``limit`` rows (with an id below ``before``), newest first, stopping
+        once their bodies pass :data:`PAGE_BYTES` (at least one row)."""
         query = select(requests_table).order_by(requests_table.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(requests_table.c.id < before)
+        page: list[dict[str, Any]] = []
+        size = 0
         with self.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        return [
-            {**row, "at": row["at"].isoformat(), "model_hashes": json.loads(row["model_hashes"])}
-            for row in rows
-        ]
+            for row in connection.execute(query).mappings():
+                size += len(row["request_body"]) + len(row["response_body"])
+                if page and size > PAGE_BYTES:
+                    break
+                page.append(
+                    {
+                        **row,
+                        "at": row["at"].isoformat(),
+                        "model_hashes": json.loads(row["model_hashes"]),
+                    }
+                )
+        return page
+
+    def purge(self, days: int) -> int:
+        """Delete the rows older than ``days`` days; how many went."""
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+        with self.engine.begin() as connection:
+            gone = connection.execute(delete(requests_table).where(requests_table.c.at < cutoff))
+        return int(gone.rowcount)
 
     def count(self) -> int:
         with self.engine.connect() as connection:

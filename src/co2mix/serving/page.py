@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from urllib.parse import parse_qs
 
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from co2mix.optimize.design import DeadlineExceeded
+from co2mix.serving.door import COOKIE, Access
 from co2mix.serving.schemas import advise_request, row_model
 from co2mix.serving.service import Service, Unreachable
+
+SESSION_SECONDS = 8 * 3600  # the page's key cookie: a working day
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -24,8 +31,9 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;paddin
 
 
 class Page:
-    def __init__(self, service: Service):
+    def __init__(self, service: Service, docs: bool = False):
         self.service = service
+        self.docs = docs
         self.advise_model = advise_request(service.art)
         self.row_model = row_model(service.art, "Row", service.art.features)
 
@@ -48,13 +56,9 @@ class Page:
             f"{advise}"
             f"<h2>Predict one row</h2>{self._form('predict', self.row_model, query)}"
             f"{result if form == 'predict' else ''}"
-            '<p><a href="/docs">API documentation</a></p>'
+            + ('<p><a href="/docs">API documentation</a></p>' if self.docs else "")
         )
-        html = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>co2mix</title>'
-            f"<style>{STYLE}</style></head><body>{body}</body></html>"
-        )
-        return html, status
+        return _document(body), status
 
     def _form(self, name: str, model: type[BaseModel], query: dict[str, str]) -> str:
         fields = []
@@ -95,6 +99,10 @@ class Page:
             return _errors(exc), 422
         except Unreachable as exc:
             return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', 422
+        except DeadlineExceeded:
+            seconds = self.service.art.serve.advise_seconds
+            late = f"no advice within serve.advise_seconds = {seconds:g} s; try again"
+            return f'<p class="error" id="advise-error">{late}</p>', 503
         mix = "".join(
             f"<tr><td>{escape(k)}</td><td>{v}</td></tr>" for k, v in advice["mix"].items()
         )
@@ -136,3 +144,56 @@ def _errors(exc: ValidationError) -> str:
         for e in exc.errors()
     )
     return f'<ul class="error" id="errors">{items}</ul>'
+
+
+def _document(body: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>co2mix</title>'
+        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+LOGIN_FORM = (
+    '<h1>co2mix</h1><form method="post" action="/login" id="login-form">'
+    "<label>API key (co2mix keys create --scope predict)"
+    '<input name="key" id="login-key" type="password" autocomplete="off"></label>'
+    '<button type="submit" id="login-submit">Sign in</button></form>'
+)
+
+
+def add_pages(app: FastAPI, page: Page, access: Access) -> None:
+    """``/`` (the page, for a key with the ``predict`` scope) and ``/login``, which puts
+    the key in an HttpOnly, SameSite=Strict cookie: no script on the page ever sees it."""
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> Response:
+        if "predict" not in (access.scopes(request) or ()):
+            return RedirectResponse("/login", 303)
+        html, status = page.render(dict(request.query_params))
+        return HTMLResponse(html, status)
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form() -> Response:
+        if access.open:
+            return RedirectResponse("/", 303)
+        return HTMLResponse(_document(LOGIN_FORM))
+
+    @app.post("/login", response_class=HTMLResponse, include_in_schema=False)
+    async def login(request: Request) -> Response:
+        fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+        key = (fields.get("key") or [""])[0].strip()
+        scopes = access.scopes(request, key) if key else None
+        if scopes is None or "predict" not in scopes:
+            why = "unknown or revoked key" if scopes is None else "this key lacks 'predict'"
+            error = f'<p class="error" id="login-error">{why}</p>'
+            return HTMLResponse(_document(LOGIN_FORM + error), 401 if scopes is None else 403)
+        signed = RedirectResponse("/", 303)
+        signed.set_cookie(
+            COOKIE,
+            key,
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return signed
