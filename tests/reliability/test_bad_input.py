@@ -238,12 +238,12 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     "deleted model": (
         EVALUATE,
         remove("data/models/poly2/strength_mpa"),
-        ["data/models/poly2/strength_mpa/model.joblib", "not found"],
+        ["data/models/poly2", "not the ones dvc.lock records"],
     ),
     "truncated model": (
         EVALUATE,
         raw_bytes("data/models/poly2/strength_mpa/model.joblib", lambda b: b[:100]),
-        ["model.joblib", "not a readable model"],
+        ["data/models/poly2", "not the ones dvc.lock records"],
     ),
 }
 

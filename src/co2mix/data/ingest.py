@@ -17,6 +17,7 @@ import pandas as pd
 from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.expressions import expression, require, rows_where
 from co2mix.core.io import first_non_number
+from co2mix.core.locked import repository_of
 from co2mix.core.params import CsvParams
 from co2mix.core.records import number
 from co2mix.core.schemas import IngestMetrics
@@ -125,16 +126,6 @@ def _checked_targets(frame: pd.DataFrame, targets: list[str], path: Path) -> Non
                 f"lines {lines}{'...' if missing.sum() > 5 else ''} (a target must be known; "
                 "filter those rows with ingest.filters)"
             )
-
-
-def repository_of(folder: Path) -> Path:
-    """The repository ``folder`` is in (the nearest folder with ``.git`` or ``.dvc``),
-    else ``folder`` itself."""
-    folder = folder.resolve()
-    for candidate in [folder, *folder.parents]:
-        if (candidate / ".git").exists() or (candidate / ".dvc").exists():
-            return candidate
-    return folder
 
 
 def inside_repository(path: Path, root: Path) -> Path:

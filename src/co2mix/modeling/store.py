@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from co2mix.core import paths
 from co2mix.core.errors import InputError
 from co2mix.core.io import StagedOutputs
+from co2mix.core.locked import read_locked
 from co2mix.modeling.registry import final_estimator
 
 
@@ -38,12 +40,14 @@ def load_published(target: str, model: str, features: Sequence[str]) -> Pipeline
 
 
 def load_pipeline(path: Path, stage: str, features: Sequence[str] | None = None) -> Pipeline:
-    """The pipeline at ``path``, fitted on ``features`` in that order; missing,
-    unreadable or of another shape is an :class:`InputError` naming it."""
+    """The pipeline at ``path``, fitted on ``features`` in that order; missing, not the
+    file ``dvc.lock`` recorded (:mod:`co2mix.core.locked`), unreadable or of another
+    shape is an :class:`InputError` naming it."""
     if not path.exists():
         raise InputError(f"{path}: model not found (run: dvc repro {stage})")
+    raw = read_locked(path)  # the bytes dvc.lock recorded, or refused unread
     try:
-        pipeline = joblib.load(path)
+        pipeline = joblib.load(io.BytesIO(raw))
     except Exception as exc:  # a truncated pickle raises several types
         raise InputError(f"{path}: not a readable model file ({type(exc).__name__})") from None
     if not isinstance(pipeline, Pipeline):

@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
 from co2mix.core.errors import InputError
+from co2mix.core.locked import checked_bytes, locked_outs, repository_of
 from co2mix.core.params import Params, PlantParams
 from co2mix.core.params_file import parse_params
 from co2mix.core.params_plant import Serve
@@ -127,11 +128,23 @@ def _need(read: Reader, path: Path, what: str) -> bytes:
         ) from None
 
 
-def _model(read: Reader, path: Path) -> Pipeline:
-    return _pipeline(_need(read, path, "model"), path)
+@dataclass(frozen=True)
+class Lock:
+    """The ``dvc.lock`` outputs models are checked against, and DVC's cache (where a
+    directory output's manifest is)."""
+
+    outs: dict[str, str]
+    cache: Path
+    root: Path | None  # the working tree, to rebuild a manifest from (None: a revision)
 
 
-def _pipeline(raw: bytes, path: Path) -> Pipeline:
+def _model(read: Reader, path: Path, lock: Lock) -> Pipeline:
+    return _pipeline(_need(read, path, "model"), path, lock)
+
+
+def _pipeline(raw: bytes, path: Path, lock: Lock) -> Pipeline:
+    """The pipeline in ``raw``, unpickled only if they are the bytes ``dvc.lock`` records."""
+    checked_bytes(raw, path.as_posix(), lock.outs, lock.cache, lock.root)
     try:
         pipeline = joblib.load(io.BytesIO(raw))
     except Exception as exc:  # a truncated pickle raises several types
@@ -141,15 +154,6 @@ def _pipeline(raw: bytes, path: Path) -> Pipeline:
     if not isinstance(pipeline, Pipeline):
         raise ArtifactsMissing(f"{path}: expected a scikit-learn Pipeline, found {type(pipeline)}")
     return pipeline
-
-
-def _lock_hashes(read: Reader) -> dict[str, str]:
-    lock = yaml.safe_load(_need(read, paths.DVC_LOCK, "dvc.lock")) or {}
-    hashes = {}
-    for stage in lock.get("stages", {}).values():
-        for out in stage.get("outs", []):
-            hashes[str(out["path"])] = str(out.get("md5", ""))
-    return hashes
 
 
 def _json(read: Reader, path: Path, schema: Any) -> Any:
@@ -164,6 +168,11 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
         raise ArtifactsMissing(f"{paths.PARAMS}: no serve section: this dataset is not served")
     refreshed: RefreshMetrics = _json(read, paths.REFRESH_METRICS, RefreshMetrics)
     evaluation: EvaluateMetrics = _json(read, paths.EVALUATE_METRICS, EvaluateMetrics)
+    lock = Lock(
+        locked_outs(_need(read, paths.DVC_LOCK, "dvc.lock")),
+        repository_of(root) / ".dvc" / "cache",
+        root if rev is None else None,
+    )
     champions = {}
     for target in params.data.targets:
         if target not in refreshed:
@@ -177,7 +186,7 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
         champions[target] = TargetModel(
             target=target,
             model=record["champion"],
-            pipeline=_pipeline(raw, path),
+            pipeline=_pipeline(raw, path, lock),
             features=list(params.train.features[target]),
             interval=record.get("interval"),
             test_metrics={k: float(v) for k, v in scores.items() if isinstance(v, int | float)},
@@ -186,6 +195,8 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
     surrogate = None
     if isinstance(params, PlantParams):
         name = params.optimize.surrogate
-        surrogate = {t: _model(read, paths.published_file(t, name)) for t in params.data.targets}
+        surrogate = {
+            t: _model(read, paths.published_file(t, name), lock) for t in params.data.targets
+        }
     train = pd.read_parquet(io.BytesIO(_need(read, paths.TRAIN, "prepared training rows")))
-    return Artifacts(params, rev, champions, surrogate, train, _lock_hashes(read))
+    return Artifacts(params, rev, champions, surrogate, train, lock.outs)
