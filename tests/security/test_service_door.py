@@ -15,6 +15,7 @@ from co2mix.serving.app import create_app
 from co2mix.serving.door import Access
 from co2mix.serving.keys import KeyStore
 from co2mix.serving.log import RequestLog, requests_table
+from tests.test_serving_api import training_row
 
 HOST = "http://127.0.0.1"  # an allowed host (serve.allowed_hosts)
 
@@ -33,14 +34,6 @@ def door(served, tmp_path):
         client.log = log  # type: ignore[attr-defined]
         yield client, predict_key, admin_key
     log.close()
-
-
-def training_row(service, i=0):
-    row = service.art.train.iloc[i]
-    return {
-        f: (str(row[f]) if service.art.categories(f) else float(row[f]))
-        for f in service.art.features
-    }
 
 
 def bearer(key: str) -> dict[str, str]:
