@@ -208,7 +208,7 @@ WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
 
 
 def test_workflows_exist_and_validate_against_the_github_schema():
-    assert [w.name for w in WORKFLOWS] == ["report.yml", "tests.yml"]
+    assert [w.name for w in WORKFLOWS] == ["report-comment.yml", "report.yml", "tests.yml"]
     tool = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run(
         [str(tool), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
@@ -238,14 +238,31 @@ def test_report_workflow_is_least_privilege_and_never_pull_request_target():
     flow = yaml.safe_load((ROOT / ".github/workflows/report.yml").read_text())
     triggers = flow[True]  # YAML 1.1 reads the key "on" as True
     assert "pull_request" in triggers and "pull_request_target" not in triggers
+    # pull-request code runs without secrets and without write access
+    job = flow["jobs"]["report"]
+    assert job["permissions"] == {"contents": "read"}
+    for step in job["steps"]:
+        uses_secrets = "secrets." in yaml.safe_dump(step)
+        assert not uses_secrets or step.get("if", "").startswith("github.event_name == 'push'")
+    # every action pinned to a commit
+    for workflow in WORKFLOWS:
+        for line in workflow.read_text().splitlines():
+            if line.strip().startswith(("- uses:", "uses:")):
+                ref = line.split("@", 1)[1].split()[0]
+                assert len(ref) == 40 and all(c in "0123456789abcdef" for c in ref), line
     assert triggers["push"] == {"branches": ["main"]}  # fills the cache PRs restore
     assert flow["permissions"] == {}
-    job = flow["jobs"]["report"]
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
-    steps = {s.get("name") or s.get("uses"): s for s in job["steps"]}
-    assert steps["actions/checkout@v4"]["with"]["fetch-depth"] == 0
-    assert "--watermark-title" in steps["Post the report"]["run"]
-    assert "GITHUB_STEP_SUMMARY" in steps["Post the report"]["run"]
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0
+    # the privileged comment workflow never runs the pull request's code
+    comment = yaml.safe_load((ROOT / ".github/workflows/report-comment.yml").read_text())
+    assert comment[True] == {"workflow_run": {"workflows": ["report"], "types": ["completed"]}}
+    steps = comment["jobs"]["comment"]["steps"]
+    assert not any(s.get("uses", "").startswith("actions/checkout") for s in steps)
+    assert comment["jobs"]["comment"]["permissions"] == {
+        "actions": "read",
+        "pull-requests": "write",
+    }
 
 
 def test_the_datasets_section_shows_every_profiles_champion_and_design(tmp_path):
