@@ -55,10 +55,10 @@ def wait_for_tables(url: str, seconds: float = 300.0) -> dict[str, str]:
 
 
 async def load(
-    url: str, path: str, bodies: list[dict[str, object]], clients: int, key: str
+    url: str, path: str, bodies: list[dict[str, object]], clients: int, keys: list[str]
 ) -> dict[str, float]:
-    """Send every body to ``path`` from ``clients`` concurrent connections, with API
-    key ``key``."""
+    """Send every body to ``path`` from ``clients`` concurrent connections, each with its
+    own API key of ``keys`` (a key's rate limit is per client, as a plant's are)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     last_error = ""
@@ -68,9 +68,11 @@ async def load(
 
     # every client's connection is made before the clock starts (an AsyncClient takes
     # ~20 ms to create: 16 made inside the timed loop showed as 320 ms of "latency")
-    headers = {"Authorization": f"Bearer {key}"}
     sessions = [
-        httpx.AsyncClient(base_url=url, timeout=30, headers=headers) for _ in range(clients)
+        httpx.AsyncClient(
+            base_url=url, timeout=30, headers={"Authorization": f"Bearer {keys[i % len(keys)]}"}
+        )
+        for i in range(clients)
     ]
 
     async def client(session: httpx.AsyncClient) -> None:
@@ -171,14 +173,15 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite:///{Path(tmp) / 'requests.sqlite'}"
-        # with authentication on, as a plant runs it: a predict key in the service's database
+        # with authentication on, as a plant runs it: a predict key per client in its database
         store = KeyStore(RequestLog(database, {}).engine)
-        _, key = store.create("bench", ["predict"])
+        keys = [store.create(f"bench-{i}", ["predict"])[1] for i in range(args.clients)]
+        key = keys[0]
         with serve_process(ROOT, "--database-url", database) as url:
             print(f"contributions: {wait_for_tables(url)}")
             if args.warmup:
                 warmup = [{"rows": [row]}] * args.warmup
-                asyncio.run(load(url, "/v1/predict", warmup, args.clients, key))
+                asyncio.run(load(url, "/v1/predict", warmup, args.clients, keys))
             predicted = {
                 how: asyncio.run(
                     load(
@@ -186,12 +189,12 @@ def main() -> None:
                         "/v1/predict",
                         [{"rows": [row], "contributions": how}] * args.predict,
                         args.clients,
-                        key,
+                        keys,
                     )
                 )
                 for how in args.contributions
             }
-            advised = asyncio.run(load(url, "/v1/advise", advise, args.advise_clients, key))
+            advised = asyncio.run(load(url, "/v1/advise", advise, args.advise_clients, keys))
             flooded = asyncio.run(flood(url, key, args.flood)) if args.flood else None
         engine = create_engine(database)
         with engine.connect() as connection:

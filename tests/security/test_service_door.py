@@ -207,3 +207,22 @@ def test_an_advise_flood_gets_429s_and_health_keeps_answering(served, tmp_path):
     assert set(statuses) <= {200, 429} and statuses.count(429) >= 1 and 200 in statuses
     assert all(a.headers["retry-after"].isdigit() for a in advice if a.status_code == 429)
     assert [h.status_code for h in health] == [200] * 20
+
+
+def test_each_key_has_its_own_rate_limit(served, tmp_path):
+    from co2mix.serving.door import RateLimit
+
+    _, service = served
+    log = RequestLog(f"sqlite:///{tmp_path / 'log.sqlite'}", {})
+    keys = KeyStore(log.engine)
+    _, busy = keys.create("busy", ["predict"])
+    _, other = keys.create("other", ["predict"])
+    app = create_app(service, log, Access(keys, RateLimit(rate=0.5, burst=3)))
+    with TestClient(app, base_url=HOST) as client:
+        answers = [client.get("/v1/model", headers=bearer(busy)) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert int(answers[-1].headers["retry-after"]) >= 1
+        assert "serve.rate_limit_per_s" in answers[-1].json()["detail"]
+        assert client.get("/v1/model", headers=bearer(other)).status_code == 200
+        assert client.get("/v1/health").status_code == 200  # open, unlimited
+    log.close()

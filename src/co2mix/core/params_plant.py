@@ -202,3 +202,6 @@ class Serve(Section):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000  # larger bodies: 413, unread
     log_body_bytes: Annotated[int, Field(ge=0)] = 4096  # kept of each logged body
     log_retention_days: Annotated[int, Field(ge=1)] = 30  # co2mix log purge deletes older rows
+    # per API key: requests a second on average and at once (429 with Retry-After beyond)
+    rate_limit_per_s: Annotated[float, Field(gt=0)] = 200.0
+    rate_burst: Annotated[int, Field(ge=1)] = 400

@@ -26,7 +26,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from co2mix.serving.app import create_app
     from co2mix.serving.artifacts import load_artifacts
-    from co2mix.serving.door import Access, is_loopback
+    from co2mix.serving.door import Access, RateLimit, is_loopback
     from co2mix.serving.keys import KeyStore
     from co2mix.serving.log import RequestLog, database_url
     from co2mix.serving.service import Service
@@ -55,7 +55,8 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    app = create_app(Service(art), log, Access(keys if active else None), args.docs)
+    limit = RateLimit(art.serve.rate_limit_per_s, art.serve.rate_burst)
+    app = create_app(Service(art), log, Access(keys if active else None, limit), args.docs)
     # Everything loaded so far lives as long as the process: out of the collector's
     # sight, a full collection no longer walks the models and the training rows (tens
     # of milliseconds of pause in the middle of some request)

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -25,7 +28,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from co2mix.serving.keys import SCOPES, KeyStore
+from co2mix.serving.keys import SCOPES, KeyStore, digest
 
 COOKIE = "co2mix_key"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -34,9 +37,11 @@ bearer = HTTPBearer(auto_error=False, description="an API key: co2mix keys creat
 
 @dataclass(frozen=True)
 class Access:
-    """Who may do what: ``keys`` None means open (no active key; loopback only)."""
+    """Who may do what: ``keys`` None means open (no active key; loopback only); each
+    key's requests are held to ``limit`` (None: unlimited)."""
 
     keys: KeyStore | None
+    limit: RateLimit | None = None
 
     @property
     def open(self) -> bool:
@@ -75,8 +80,41 @@ class Access:
                 )
             if scope not in scopes:
                 raise HTTPException(403, f"this key's scopes {sorted(scopes)} lack {scope!r}")
+            limit = self.limit
+            wait = limit.take(digest(key)) if limit else 0.0
+            if limit and wait > 0:
+                raise HTTPException(
+                    429,
+                    f"this key's rate limit (serve.rate_limit_per_s = {limit.rate:g}) is "
+                    "used up; retry after Retry-After seconds",
+                    headers={"Retry-After": str(math.ceil(wait))},
+                )
 
         return check
+
+
+class RateLimit:
+    """A token bucket per key: ``rate`` requests a second on average, ``burst`` at once.
+    In memory, per worker (several workers each allow the rate)."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[str, tuple[float, float]] = {}  # key digest -> (tokens, at)
+        self.lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Take one request's token for ``key``: 0, or the seconds until one is free."""
+        now = time.monotonic()
+        with self.lock:
+            tokens, at = self.buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens < 1.0:
+                self.buckets[key] = (tokens, now)
+                return (1.0 - tokens) / self.rate
+            if len(self.buckets) > 100_000:  # keys are few; this only bounds a bug's cost
+                self.buckets.clear()
+            self.buckets[key] = (tokens - 1.0, now)
+            return 0.0
 
 
 def bearer_key(request: Request) -> str | None:
