@@ -51,6 +51,8 @@ def test_no_key_is_401_the_wrong_scope_403_and_health_stays_open(door, served):
     assert client.get("/v1/requests", headers=bearer(predict_key)).status_code == 403
     assert client.post("/v1/predict", json=rows, headers=bearer(admin_key)).status_code == 403
     assert client.post("/v1/predict", json=rows, headers=bearer(predict_key)).status_code == 200
+    basic = {"Authorization": f"Basic {predict_key}"}  # only the Bearer scheme carries a key
+    assert client.post("/v1/predict", json=rows, headers=basic).status_code == 401
     assert client.get("/v1/model", headers=bearer(predict_key)).status_code == 200
     log = client.get("/v1/requests", headers=bearer(admin_key))
     assert log.status_code == 200 and log.json()["rows"]

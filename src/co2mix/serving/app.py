@@ -110,8 +110,7 @@ def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
     ) -> dict[str, Any]:
         """The newest rows (below id ``before``), a page of at most about a megabyte;
         ``next_before`` continues it."""
-        rows = log.latest(limit, before)
-        more = bool(rows) and bool(log.latest(1, rows[-1]["id"]))
+        rows, more = log.page(limit, before)
         return {"rows": rows, "next_before": rows[-1]["id"] if more else None}
 
     return router

@@ -52,7 +52,7 @@ class Access:
         cookie); every scope when the service runs open; None for no or a bad key."""
         if self.keys is None:
             return frozenset(SCOPES)
-        key = key or bearer_key(request) or request.cookies.get(COOKIE)
+        key = key or presented_key(request)
         return self.keys.scopes_of(key) if key else None
 
     def require(
@@ -62,11 +62,12 @@ class Access:
 
         async def check(
             request: Request,
-            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+            # declares the scheme in the OpenAPI schema; the key is read by presented_key
+            _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         ) -> None:
             if self.keys is None:
                 return
-            key = credentials.credentials if credentials else request.cookies.get(COOKIE)
+            key = presented_key(request)
             if not key:
                 raise HTTPException(
                     401,
@@ -119,7 +120,12 @@ class RateLimit:
 
 def bearer_key(request: Request) -> str | None:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    return key.strip() or None if scheme.lower() == "bearer" else None
+    return (key.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def presented_key(request: Request) -> str | None:
+    """The key a request carries: ``Authorization: Bearer``, else the page's cookie."""
+    return bearer_key(request) or request.cookies.get(COOKIE)
 
 
 def is_loopback(host: str) -> bool:

@@ -141,9 +141,14 @@ class RequestLog:
             connection.execute(insert(requests_table), rows)
 
     def latest(self, limit: int, before: int | None = None) -> list[dict[str, Any]]:
-        """The newest ``limit`` rows (with an id below ``before``), newest first, stopping
-        once their bodies pass :data:`PAGE_BYTES` (at least one row)."""
-        query = select(requests_table).order_by(requests_table.c.id.desc()).limit(limit)
+        """The newest ``limit`` rows (with an id below ``before``), newest first."""
+        return self.page(limit, before)[0]
+
+    def page(self, limit: int, before: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """:meth:`latest`'s rows, stopping once their bodies pass :data:`PAGE_BYTES` (at
+        least one row); and whether older rows remain. One query: it reads one row more
+        than it returns."""
+        query = select(requests_table).order_by(requests_table.c.id.desc()).limit(limit + 1)
         if before is not None:
             query = query.where(requests_table.c.id < before)
         page: list[dict[str, Any]] = []
@@ -151,8 +156,8 @@ class RequestLog:
         with self.engine.connect() as connection:
             for row in connection.execute(query).mappings():
                 size += len(row["request_body"]) + len(row["response_body"])
-                if page and size > PAGE_BYTES:
-                    break
+                if len(page) == limit or (page and size > PAGE_BYTES):
+                    return page, True
                 page.append(
                     {
                         **row,
@@ -160,7 +165,7 @@ class RequestLog:
                         "model_hashes": json.loads(row["model_hashes"]),
                     }
                 )
-        return page
+        return page, False
 
     def purge(self, days: int) -> int:
         """Delete the rows older than ``days`` days; how many went."""
