@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +12,7 @@ from co2mix.core.errors import ParamsError
 from co2mix.modeling import registry
 from co2mix.modeling.evaluate import Task, evaluate_target
 from co2mix.modeling.explain import contributions
+from co2mix.modeling.model_format import to_bytes
 from co2mix.modeling.models import validate_models
 from co2mix.modeling.train import fit_spec, train_cell, train_one
 
@@ -113,11 +111,10 @@ def test_xgboost_contributions_sum_to_the_margin(make_all_params, frame):
     assert set(result.metrics["best_params"]) >= {"learning_rate", "max_depth", "n_estimators"}
 
 
-def joblib_bytes(pipeline):
-    """The pipeline as joblib writes it: what byte-for-byte comparisons compare."""
-    buffer = io.BytesIO()
-    joblib.dump(pipeline, buffer)
-    return buffer.getvalue()
+def model_bytes(pipeline):
+    """The pipeline's model file, as the store writes it: what byte-for-byte comparisons
+    compare."""
+    return to_bytes(pipeline)
 
 
 def test_xgboost_search_is_byte_reproducible(make_all_params, frame):
@@ -125,7 +122,7 @@ def test_xgboost_search_is_byte_reproducible(make_all_params, frame):
 
     def dumped():
         result = train_one(params, frame, "co2_kg_m3", "xgboost", "frame")
-        return joblib_bytes(result.fitted.pipeline), result.metrics
+        return model_bytes(result.fitted.pipeline), result.metrics
 
     first, second = dumped(), dumped()
     assert first[1] == second[1]
@@ -145,7 +142,7 @@ def test_a_cell_fits_its_targets_side_by_side_as_one_after_another(
         results = train_cell(params, source, "xgboost")
         assert list(results) == params.data.targets
         return {
-            target: (joblib_bytes(r.fitted.pipeline), r.metrics) for target, r in results.items()
+            target: (model_bytes(r.fitted.pipeline), r.metrics) for target, r in results.items()
         }
 
     side_by_side, one_by_one = dumped(2), dumped(1)
@@ -162,7 +159,7 @@ def test_a_search_two_trials_at_a_time_is_byte_reproducible(make_all_params, fra
 
     def searched():
         result = train_one(params, frame, "strength_mpa", "xgboost", "frame", progress=False)
-        return joblib_bytes(result.fitted.pipeline), result.metrics
+        return model_bytes(result.fitted.pipeline), result.metrics
 
     first, second = searched(), searched()
     assert first == second

@@ -54,7 +54,7 @@ def test_a_csv_of_ones_own_goes_through_the_pipeline_with_params_only(csv_projec
     assert total == pytest.approx(explained["prediction"], abs=1e-4)
     assert set(explained["contributions"]) == {"a", "b", "site", "grade"}
     assert metrics(profile, "refresh.json")["y"]["decision"] == "reference"
-    assert (profile / "data/champions/y.joblib").exists()
+    assert (profile / "data/champions/y.skops").exists()
     assert not (profile / "data/raw/truth.json").exists()
     status = run(["dvc", "status", "profiles/mine/dvc.yaml"], csv_project)
     assert "up to date" in status.stdout

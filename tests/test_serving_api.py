@@ -186,7 +186,7 @@ def test_model_info_names_the_artifacts_by_their_hashes(client, served):
     outs = {o["path"]: o["md5"] for s in lock["stages"].values() for o in s.get("outs", [])}
     assert info["dvc_lock"]["data/champions"] == outs["data/champions"]
     for target in (CO2, STRENGTH):
-        path = project / "data" / "champions" / f"{target}.joblib"
+        path = project / "data" / "champions" / f"{target}.skops"
         assert info["models"][target]["md5"] == hashlib.md5(path.read_bytes()).hexdigest()
         assert info["models"][target]["test_metrics"]["rmse"] > 0
     assert client.get("/v1/health").json()["status"] == "ok"

@@ -98,7 +98,7 @@ def test_changing_xgboost_trials_reruns_only_the_xgboost_cell_and_evaluate(repro
     project, fast = reproduced_copy
     evaluation = json.loads((project / "metrics/evaluate.json").read_text())
     assert set(evaluation) == {"co2_kg_m3", "strength_mpa"}
-    assert (project / "data/champions/strength_mpa.joblib").exists()
+    assert (project / "data/champions/strength_mpa.skops").exists()
 
     write_params(project, set_key(fast, "train.xgboost.n_trials", 3))
     second = run(["dvc", "repro"], project)

@@ -223,7 +223,7 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     "a model of other features": (
         EVALUATE,
         param("train.features.strength_mpa", ["cement", "slag", "water"]),
-        ["linear/strength_mpa/model.joblib", "expected ['cement', 'slag', 'water']"],
+        ["linear/strength_mpa/model.skops", "expected ['cement', 'slag', 'water']"],
     ),
     "malformed truth": (
         EVALUATE,
@@ -242,7 +242,7 @@ CASES: dict[str, tuple[list[str], Break, list[str]]] = {
     ),
     "truncated model": (
         EVALUATE,
-        raw_bytes("data/models/poly2/strength_mpa/model.joblib", lambda b: b[:100]),
+        raw_bytes("data/models/poly2/strength_mpa/model.skops", lambda b: b[:100]),
         ["data/models/poly2", "not the ones dvc.lock records"],
     ),
 }

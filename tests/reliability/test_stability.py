@@ -46,7 +46,7 @@ def test_every_metric_holds_when_the_training_rows_move_by_1e12(reproduced, repr
         run(["dvc", "repro", "--single-item", stage], project)
 
     # the perturbation reached the models too: the linear model's coefficients moved
-    linear = "data/models/linear/co2_kg_m3/model.joblib"
+    linear = "data/models/linear/co2_kg_m3/model.skops"
     assert (project / linear).read_bytes() != (source / linear).read_bytes()
 
     moved, files = compare_trees(source, project)

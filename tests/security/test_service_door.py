@@ -228,3 +228,35 @@ def test_each_key_has_its_own_rate_limit(served, tmp_path):
         assert client.get("/v1/model", headers=bearer(other)).status_code == 200
         assert client.get("/v1/health").status_code == 200  # open, unlimited
     log.close()
+
+
+def test_a_postgresql_log_that_goes_down_is_a_503_without_driver_text(served):
+    """The log's server stopped under a running service: every request is a 503 whose
+    body carries a correlation id, never the driver's message (host, port, user); the
+    service answers again once nothing is asked of the dead server (health is logged
+    too, so it is a 503 as well: fail-closed)."""
+    import subprocess
+
+    from tests.servers import _as_postgres, postgres_binaries, postgres_server
+
+    _, service = served
+    with postgres_server() as url:
+        log = RequestLog(url, {"strength_mpa": "abc"})
+        with TestClient(create_app(service, log), base_url=HOST) as client:
+            row = training_row(service)
+            assert client.post("/v1/predict", json={"rows": [row]}).status_code == 200
+            with log.engine.connect() as connection:
+                data = connection.execute(text("show data_directory")).scalar_one()
+            stop = [str(postgres_binaries() / "pg_ctl"), "-D", data, "-m", "immediate", "stop"]
+            subprocess.run(_as_postgres(stop), check=True, capture_output=True, timeout=60)
+            for answer in (
+                client.post("/v1/predict", json={"rows": [row]}),
+                client.get("/v1/health"),
+            ):
+                assert answer.status_code == 503
+                body = answer.json()
+                assert body["correlation_id"] in body["detail"]
+                port = url.rsplit(":", 1)[1].split("/")[0]
+                for leak in ("postgres", "psycopg", "127.0.0.1", port, "co2mix@", "refused"):
+                    assert leak not in answer.text.lower(), leak
+        log.close()

@@ -67,15 +67,15 @@ def model_dir(target: str, model: str) -> Path:
 
 
 def model_file(target: str, model: str) -> Path:
-    return model_dir(target, model) / "model.joblib"
+    return model_dir(target, model) / "model.skops"
 
 
 def published_file(target: str, model: str) -> Path:
-    return PUBLISHED / target / f"{model}.joblib"
+    return PUBLISHED / target / f"{model}.skops"
 
 
 def champion_file(target: str) -> Path:
-    return CHAMPIONS / f"{target}.joblib"
+    return CHAMPIONS / f"{target}.skops"
 
 
 def train_metrics(model: str) -> Path:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import joblib
 from sklearn.pipeline import Pipeline
 
 from co2mix.core import paths
 from co2mix.core.errors import InputError
 from co2mix.core.io import StagedOutputs
 from co2mix.core.locked import read_locked
+from co2mix.modeling.model_format import from_bytes, to_bytes
 from co2mix.modeling.registry import final_estimator
 
 
 def save_model(out: StagedOutputs, pipeline: Pipeline, target: str, model: str) -> None:
-    """Stage the pipeline (joblib) and, for XGBoost, its native version-portable JSON."""
+    """Stage the pipeline (:mod:`co2mix.modeling.model_format`) and, for XGBoost, its
+    native version-portable JSON too (for tools outside co2mix)."""
     path = paths.model_file(target, model)
     save_pipeline(out, pipeline, path)
     booster = getattr(final_estimator(pipeline), "get_booster", None)
@@ -26,7 +26,8 @@ def save_model(out: StagedOutputs, pipeline: Pipeline, target: str, model: str) 
 
 
 def save_pipeline(out: StagedOutputs, pipeline: Pipeline, path: Path) -> None:
-    joblib.dump(pipeline, out.path_for(path))
+    """Stage ``pipeline`` at ``path`` as a model file that cannot run code."""
+    out.path_for(path).write_bytes(to_bytes(pipeline))
 
 
 def load_model(target: str, model: str, features: Sequence[str]) -> Pipeline:
@@ -46,12 +47,7 @@ def load_pipeline(path: Path, stage: str, features: Sequence[str] | None = None)
     if not path.exists():
         raise InputError(f"{path}: model not found (run: dvc repro {stage})")
     raw = read_locked(path)  # the bytes dvc.lock recorded, or refused unread
-    try:
-        pipeline = joblib.load(io.BytesIO(raw))
-    except Exception as exc:  # a truncated pickle raises several types
-        raise InputError(f"{path}: not a readable model file ({type(exc).__name__})") from None
-    if not isinstance(pipeline, Pipeline):
-        raise InputError(f"{path}: expected a scikit-learn Pipeline, found {type(pipeline)}")
+    pipeline = from_bytes(raw, str(path))  # trusted types only, or refused unbuilt
     fitted_on = list(getattr(pipeline, "feature_names_in_", []))
     if features is not None and fitted_on != list(features):
         raise InputError(

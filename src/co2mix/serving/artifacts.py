@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pandas as pd
 import yaml
 from sklearn.pipeline import Pipeline
@@ -31,6 +30,7 @@ from co2mix.core.params_file import parse_params
 from co2mix.core.params_plant import Serve
 from co2mix.core.records import check
 from co2mix.core.schemas import ConformalInterval, EvaluateMetrics, RefreshMetrics
+from co2mix.modeling.model_format import from_bytes
 
 Reader = Callable[[Path], bytes]  # a repository path -> its bytes (FileNotFoundError if none)
 
@@ -143,17 +143,13 @@ def _model(read: Reader, path: Path, lock: Lock) -> Pipeline:
 
 
 def _pipeline(raw: bytes, path: Path, lock: Lock) -> Pipeline:
-    """The pipeline in ``raw``, unpickled only if they are the bytes ``dvc.lock`` records."""
+    """The pipeline in ``raw``, read only if they are the bytes ``dvc.lock`` records, and
+    built only from trusted types (:mod:`co2mix.modeling.model_format`)."""
     checked_bytes(raw, path.as_posix(), lock.outs, lock.cache, lock.root)
     try:
-        pipeline = joblib.load(io.BytesIO(raw))
-    except Exception as exc:  # a truncated pickle raises several types
-        raise ArtifactsMissing(
-            f"{path}: not a readable model file ({type(exc).__name__})"
-        ) from None
-    if not isinstance(pipeline, Pipeline):
-        raise ArtifactsMissing(f"{path}: expected a scikit-learn Pipeline, found {type(pipeline)}")
-    return pipeline
+        return from_bytes(raw, str(path))
+    except InputError as exc:
+        raise ArtifactsMissing(str(exc)) from None
 
 
 def _json(read: Reader, path: Path, schema: Any) -> Any:
