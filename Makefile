@@ -1,6 +1,8 @@
 # co2mix: `make repro` runs the pipeline, `make test` runs the tests.
-# Both create .venv and install the pinned dependencies first, but only when the
-# venv is missing or pyproject.toml (where the pins live) changed since the install.
+# Both create .venv and install the locked dependencies first, but only when the venv is
+# missing or requirements.lock changed since the install. requirements.lock pins every
+# package (direct pins in pyproject.toml, and everything they pull in) with the hashes
+# of its files; pip refuses any file whose hash is not listed (--require-hashes).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,16 +10,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install repro verify test lint format bench report clean
+.PHONY: install lock repro verify test lint format bench report clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "co2mix needs Python 3.11, found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+# after changing a pin in pyproject.toml: resolve again (pip-compile keeps every version
+# already in requirements.lock that still fits) and record each file's hashes
+lock: $(STAMP)
+	CUSTOM_COMPILE_COMMAND="make lock" pip-compile --quiet --generate-hashes --allow-unsafe \
+	    --strip-extras --all-build-deps --no-emit-index-url --no-emit-trusted-host \
+	    --no-emit-find-links --extra dev -o requirements.lock pyproject.toml
 
 # the plant's pipeline (dvc.yaml) and every dataset profile (profiles/*/dvc.yaml)
 repro: $(STAMP)
@@ -32,6 +42,7 @@ test: $(STAMP)
 	pytest
 
 lint: $(STAMP)
+	detect-secrets-hook --baseline .secrets.baseline $$(git ls-files)
 	ruff check .
 	ruff format --check .
 	lint-imports

@@ -31,7 +31,7 @@ from tests.servers import free_port
 
 CREDENTIALS = {  # moto accepts any; a real remote takes them from the environment only
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 BUCKET = "co2mix-remote"
