@@ -99,6 +99,9 @@ def small_pipeline(raw: dict[str, Any]) -> dict[str, Any]:
         "train.xgboost.n_trials": 2,
         "train.xgboost.max_estimators": 60,
         "train.xgboost.early_stopping_rounds": 5,
+        "forecast.models": ["seasonal_naive", "ets", "ridge", "ensemble"],
+        "forecast.origins": 8,
+        "forecast.calibration_origins": 4,
     }.items():
         raw = set_key(raw, key, value)
     return small_optimize(raw)

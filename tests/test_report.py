@@ -175,7 +175,9 @@ def test_report_shows_the_param_the_changed_metrics_and_the_cached_stages(histor
     unchanged = rows["co2_kg_m3.models.linear.rmse"].rstrip(" |").split(" | ")
     assert unchanged[1] == unchanged[2] and unchanged[3] == "0"  # final fit on all rows
     assert "## Optimizer benchmark" in text and "| differential_evolution |" in text
-    assert text.count("```mermaid") >= 4  # two targets, convergence, Pareto sweep
+    assert "## Forecast (daily, backtest)" in text and "| co2_t | **ensemble** |" in text
+    assert "Served forecast of co2_t" in text
+    assert text.count("```mermaid") >= 5  # two targets, convergence, Pareto, forecast
 
 
 def test_report_against_itself_says_nothing_changed(history):

@@ -42,7 +42,7 @@ def test_every_metric_holds_when_the_training_rows_move_by_1e12(reproduced, repr
     # each stage alone through DVC (prepare would restore the rows), so dvc.lock records
     # what it wrote and the next stage's models pass the lock check (co2mix.core.locked)
     stages = [f"train@{model}" for model in raw["train"]["models"]]
-    for stage in [*stages, "evaluate", "refresh", "optimize"]:
+    for stage in [*stages, "evaluate", "refresh", "optimize", "forecast"]:
         run(["dvc", "repro", "--single-item", stage], project)
 
     # the perturbation reached the models too: the linear model's coefficients moved

@@ -25,7 +25,7 @@ from co2mix.core.params_base import (
 )
 from co2mix.core.params_design import Design
 from co2mix.core.params_ingest import Ingest
-from co2mix.core.params_plant import Generate, Optimize, Serve
+from co2mix.core.params_plant import Forecast, Generate, Optimize, Serve
 
 # ------------------------------------------------------------------ data, detect, check, prepare
 
@@ -289,6 +289,7 @@ class PlantParams(Params):
 
     generate: Generate
     optimize: Optimize
+    forecast: Forecast
     serve: Serve
 
     @model_validator(mode="after")

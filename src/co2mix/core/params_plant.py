@@ -183,6 +183,44 @@ class Optimize(Section):
         return self
 
 
+# ------------------------------------------------------------------ forecast
+
+ForecastSeries = Literal["co2_t", "heating_energy_kwh", "batches"]
+ForecastModel = Literal["seasonal_naive", "ets", "ridge", "xgboost", "mlp", "ensemble"]
+
+
+class Forecast(Section):
+    """The forecast stage: the plant's daily series, backtested from rolling origins."""
+
+    series: Annotated[list[ForecastSeries], Field(min_length=1)]
+    horizon_days: Annotated[int, Field(ge=1, le=28)]
+    origins: Annotated[int, Field(ge=8)]  # weekly origins scored, the last ending the log
+    calibration_origins: Annotated[int, Field(ge=4)]  # earlier ones: residuals, champions
+    refit_every: Annotated[int, Field(ge=1)]  # origins between refits of the fitted models
+    models: Annotated[list[ForecastModel], Field(min_length=2)]
+    served: ForecastModel  # the model whose forecast the plant is given (one of models)
+    levels: Annotated[list[Annotated[float, Field(gt=0.0, lt=1.0)]], Field(min_length=1)]
+    # the weather forecast's error, deg C: base + per_day x lead (days)
+    weather_error_c: Annotated[list[NonNegative], Field(min_length=2, max_length=2)]
+
+    _unique = field_validator("series", "models", "levels")(unique)
+
+    @field_validator("models")
+    @classmethod
+    def _baseline(cls, models: list[str]) -> list[str]:
+        if "seasonal_naive" not in models:
+            raise ValueError("must include seasonal_naive: every MASE is scaled by it")
+        if "ensemble" in models and len(models) < 4:
+            raise ValueError("ensemble needs at least two other models besides seasonal_naive")
+        return models
+
+    @model_validator(mode="after")
+    def _served_is_listed(self) -> Forecast:
+        if self.served not in self.models:
+            raise ValueError(f"served {self.served!r} must be one of models {self.models}")
+        return self
+
+
 # ------------------------------------------------------------------ serve
 
 

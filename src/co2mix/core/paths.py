@@ -57,6 +57,8 @@ PLOTS = METRICS / "plots"
 EVALUATE_PLOTS = PLOTS / "evaluate"
 CONVERGENCE_PLOT = PLOTS / "convergence.csv"
 PARETO_PLOT = PLOTS / "pareto.csv"
+FORECAST_METRICS = METRICS / "forecast.json"
+FORECAST_PLOTS = PLOTS / "forecast"  # <series>.csv: the champion's backtest with intervals
 
 
 def model_dir(target: str, model: str) -> Path:

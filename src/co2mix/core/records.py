@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from co2mix.core import paths, schemas, schemas_optimize
+from co2mix.core import paths, schemas, schemas_forecast, schemas_optimize
 from co2mix.core.errors import InputError
 from co2mix.core.io import StagedOutputs, loads_json, read_json
 
@@ -33,6 +33,7 @@ SCHEMAS: dict[Path, Any] = {
     paths.OPTIMIZE_METRICS: schemas_optimize.OptimizeMetrics,
     paths.DESIGN_METRICS: schemas_optimize.DesignMetrics,
     paths.OPTIMIZE_RUNS: list[schemas_optimize.RunRecord],
+    paths.FORECAST_METRICS: schemas_forecast.ForecastMetrics,
 }  # and every metrics/train/<model>.json: dict[str, schemas.TrainMetrics] (by target)
 
 Record = TypeVar("Record")

@@ -16,3 +16,6 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 for _module in ("sklearn", "deepchecks"):
     warnings.filterwarnings("ignore", category=FutureWarning, module=_module)
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=_module)
+# deepchecks 0.19 imports pkg_resources (setuptools is pinned to 80.9, the last to ship
+# it), which warns on import that it is deprecated: not about the data either.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)

@@ -15,7 +15,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 COLOUR_NAMES = ("blue", "orange", "green", "red", "purple")
 
 
-def _mermaid(
+def mermaid(
     title: str, x_label: str, x: list[Any], y_label: str, series: list[tuple[str, str, list[float]]]
 ) -> list[str]:
     """An xychart-beta block; colours are listed below it because the chart has no legend."""
@@ -42,7 +42,7 @@ def predicted_vs_actual(path: Path, target: str, bins: int = 10) -> list[str]:
     edges = pd.qcut(frame["actual"], bins, duplicates="drop")
     grouped = frame.groupby(edges, observed=True)[["actual", "predicted"]].mean()
     labels = [f"{v:.0f}" for v in grouped["actual"]]
-    return _mermaid(
+    return mermaid(
         f"Champion {target}: predicted vs actual (test rows in {len(grouped)} bins)",
         "mean actual per bin",
         labels,
@@ -62,7 +62,7 @@ def convergence(path: Path, points: int = 12) -> list[str]:
         return []
     step = max(len(frame) // points, 1)
     frame = pd.concat([frame.iloc[::step], frame.iloc[[-1]]]).drop_duplicates("evaluations")
-    return _mermaid(
+    return mermaid(
         "Optimizer convergence: best feasible predicted CO2 (median over seeds that found one)",
         "evaluations",
         list(frame["evaluations"]),
@@ -75,7 +75,7 @@ def pareto(path: Path) -> list[str]:
     frame = pd.read_csv(path).dropna()
     if frame.empty:
         return []
-    return _mermaid(
+    return mermaid(
         "CO2 of the optimized mix against the strength target",
         "strength target, MPa",
         [f"{v:g}" for v in frame["strength_target_mpa"]],

@@ -16,9 +16,11 @@ from pathlib import Path
 from co2mix.core import paths, records
 from co2mix.core.errors import InputError, ReportError
 from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, RefreshMetrics
+from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.core.schemas_optimize import OptimizeMetrics
 from co2mix.reporting.charts import plots_section
 from co2mix.reporting.datasets import datasets_section
+from co2mix.reporting.forecast_section import forecast_section
 from co2mix.reporting.sections import (
     champions_section,
     drift_section,
@@ -59,6 +61,7 @@ def build_report(base: str, root: Path = Path(".")) -> str:
         *fresh_section(evaluate_now),
         *refresh_section(records.read(paths.REFRESH_METRICS, RefreshMetrics, root)),
         *optimizer_section(records.read(paths.OPTIMIZE_METRICS, OptimizeMetrics, root)),
+        *forecast_section(records.read(paths.FORECAST_METRICS, ForecastMetrics, root), root),
         *datasets_section(root, at_base),
         *metrics_section(dvc_json(["metrics", "diff", sha, "--all"], root), sha),
         *plots_section(root, list(evaluate_now or {})),

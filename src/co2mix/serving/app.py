@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.optimize.design import DeadlineExceeded
 from co2mix.serving.door import Access, BodyLimit, SecurityHeaders
 from co2mix.serving.log import RequestLog
@@ -58,6 +59,37 @@ def _model_info(service: Service) -> dict[str, Any]:
     }
 
 
+def forecast_answer(
+    record: ForecastMetrics | None, series: str, freq: str, horizon: int
+) -> dict[str, Any]:
+    """``/v1/forecast``'s answer from the forecast stage's record; 404 when the dataset
+    has no forecast, 422 naming the query field otherwise refused."""
+    if record is None:
+        raise HTTPException(404, "this dataset has no forecast (the plant's forecast stage)")
+    if series not in record["next_days"]:
+        raise HTTPException(
+            422, f"series: {series!r} is not forecast; one of {list(record['next_days'])}"
+        )
+    if freq != "daily":
+        raise HTTPException(422, f"freq: {freq!r} is not forecast; only 'daily'")
+    days = record["next_days"][series]
+    if horizon > len(days):
+        raise HTTPException(422, f"horizon: {horizon} days, at most {len(days)} are forecast")
+    skill = record["series"][series]
+    return {
+        "series": series,
+        "freq": freq,
+        "model": record["served"],
+        "days": days[:horizon],
+        "backtest": {
+            "served": skill["served"],
+            "coverage": record["coverage"][series],
+            "scored_days": skill["scored_days"],
+        },
+        "scenario": record["scenario"],
+    }
+
+
 def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
     art = service.art
     PredictRequest = predict_request(art)
@@ -89,6 +121,7 @@ def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
         }
 
     _advise_route(router, service, predicting)
+    _forecast_route(router, art.forecast, predicting)
 
     @router.get("/health")
     def health() -> dict[str, Any]:
@@ -114,6 +147,20 @@ def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
         return {"rows": rows, "next_before": rows[-1]["id"] if more else None}
 
     return router
+
+
+def _forecast_route(
+    router: APIRouter, record: ForecastMetrics | None, predicting: list[Any]
+) -> None:
+    @router.get("/forecast", dependencies=predicting)
+    def forecast(
+        series: str = Query("co2_t", max_length=40),
+        freq: str = Query("daily", max_length=10),
+        horizon: int = Query(7, ge=1, le=28),
+    ) -> dict[str, Any]:
+        """The served forecaster's next days after the log, with conformal intervals,
+        and how it scored in the backtest."""
+        return forecast_answer(record, series, freq, horizon)
 
 
 def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) -> None:

@@ -30,6 +30,7 @@ from co2mix.core.params_file import parse_params
 from co2mix.core.params_plant import Serve
 from co2mix.core.records import check
 from co2mix.core.schemas import ConformalInterval, EvaluateMetrics, RefreshMetrics
+from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.modeling.model_format import from_bytes
 
 Reader = Callable[[Path], bytes]  # a repository path -> its bytes (FileNotFoundError if none)
@@ -60,6 +61,7 @@ class Artifacts:
     surrogate: dict[str, Pipeline] | None  # the plant's optimize.surrogate, by target
     train: pd.DataFrame
     lock_hashes: dict[str, str] = field(default_factory=dict)  # dvc.lock: path -> md5
+    forecast: ForecastMetrics | None = None  # the plant's forecast stage record, if any
 
     @property
     def serve(self) -> Serve:
@@ -195,4 +197,15 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
             t: _model(read, paths.published_file(t, name), lock) for t in params.data.targets
         }
     train = pd.read_parquet(io.BytesIO(_need(read, paths.TRAIN, "prepared training rows")))
-    return Artifacts(params, rev, champions, surrogate, train, lock.outs)
+    forecast = _forecast(read) if isinstance(params, PlantParams) else None
+    return Artifacts(params, rev, champions, surrogate, train, lock.outs, forecast)
+
+
+def _forecast(read: Reader) -> ForecastMetrics | None:
+    """The forecast stage's record; None at a revision from before the stage existed."""
+    try:
+        raw = read(paths.FORECAST_METRICS)
+    except FileNotFoundError:
+        return None
+    record: ForecastMetrics = check(json.loads(raw), ForecastMetrics, str(paths.FORECAST_METRICS))
+    return record

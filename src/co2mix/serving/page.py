@@ -56,9 +56,29 @@ class Page:
             f"{advise}"
             f"<h2>Predict one row</h2>{self._form('predict', self.row_model, query)}"
             f"{result if form == 'predict' else ''}"
+            f"{self._next_week()}"
             + ('<p><a href="/docs">API documentation</a></p>' if self.docs else "")
         )
         return _document(body), status
+
+    def _next_week(self) -> str:
+        """The forecast stage's next days of CO2 and heating energy (the plant only)."""
+        record = self.service.art.forecast
+        if record is None:
+            return ""
+        shown = [s for s in FORECAST_SHOWN if s in record["next_days"]]
+        days = [d["day"] for d in record["next_days"][shown[0]]] if shown else []
+        header = "".join(f"<th>{escape(FORECAST_SHOWN[s])}</th>" for s in shown)
+        rows = "".join(
+            f"<tr><td>{escape(str(day))}</td>"
+            + "".join(_forecast_cell(record["next_days"][s][i]) for s in shown)
+            + "</tr>"
+            for i, day in enumerate(days)
+        )
+        return (
+            f"<h2>Next week</h2><p>{escape(record['served'])} forecast, 80 % interval.</p>"
+            f'<table id="next-week"><tr><th>day</th>{header}</tr>{rows}</table>'
+        )
 
     def _form(self, name: str, model: type[BaseModel], query: dict[str, str]) -> str:
         fields = []
@@ -132,6 +152,13 @@ class Page:
             for t, p in predicted.items()
         )
         return f'<div class="result" id="prediction"><table>{lines}</table></div>', 200
+
+
+FORECAST_SHOWN = {"co2_t": "CO2 (t)", "heating_energy_kwh": "heating energy (kWh)"}
+
+
+def _forecast_cell(day: dict[str, Any]) -> str:
+    return f"<td>{day['forecast']:.1f} ({day['lo80']:.1f} to {day['hi80']:.1f})</td>"
 
 
 def _band(interval: Any) -> str:

@@ -20,7 +20,7 @@ from co2mix.simulate.scenarios import drift_record, drivers_for, stick_sensor
 
 # Random streams: one per batch for the plant, one per batch for its faults, one for
 # the scenario's stuck sensor. Changing a fault rate never changes the clean data.
-_REFERENCE, _CURRENT, _REFERENCE_FAULTS, _CURRENT_FAULTS, _SCENARIO = range(5)
+REFERENCE_STREAM, CURRENT_STREAM, _REFERENCE_FAULTS, _CURRENT_FAULTS, _SCENARIO = range(5)
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ def generate(params: Generate, data: Data) -> Generated:
     check_schema(data)
     ref, cur = params.reference, params.current
     reference = simulate_batch(
-        params, data, BatchSpec(ref.rows, ref.start, ref.end, 0, _REFERENCE), Drivers()
+        params, data, BatchSpec(ref.rows, ref.start, ref.end, 0, REFERENCE_STREAM), Drivers()
     )
-    current_spec = BatchSpec(cur.rows, cur.start, cur.end, ref.rows, _CURRENT)
+    current_spec = BatchSpec(cur.rows, cur.start, cur.end, ref.rows, CURRENT_STREAM)
     drivers = drivers_for(cur.scenario, cur.magnitude)
     baseline = simulate_batch(params, data, current_spec, Drivers())
     current = (

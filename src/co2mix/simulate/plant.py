@@ -82,7 +82,7 @@ class BatchSpec:
     stream: int  # separates the random streams of the reference and current batches
 
 
-def _rng(seed: int, stream: int, component: int) -> np.random.Generator:
+def batch_rng(seed: int, stream: int, component: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream, component])
 
 
@@ -116,7 +116,7 @@ def simulate_batch(params: Generate, data: Data, spec: BatchSpec, drivers: Drive
     n = spec.rows
 
     def rng(component: int) -> np.random.Generator:
-        return _rng(params.seed, spec.stream, component)
+        return batch_rng(params.seed, spec.stream, component)
 
     times = weather.production_times(rng(0), n, spec.start, spec.end)
     ambient = weather.ambient_temp_c(rng(1), times, drivers.ambient_offset_c)

@@ -34,20 +34,39 @@ def production_times(
     return pd.DatetimeIndex(np.sort(stamps)).as_unit("ns")
 
 
+def season_c(times: pd.DatetimeIndex) -> np.ndarray:
+    """The seasonal mean temperature of each timestamp's day."""
+    doy = times.dayofyear.to_numpy()
+    return ANNUAL_MEAN_C - ANNUAL_AMPLITUDE_C * np.cos(
+        2 * np.pi * (doy - COLDEST_DAY_OF_YEAR) / 365.25
+    )
+
+
+def diurnal_c(hour: np.ndarray) -> np.ndarray:
+    """The hour of the day's departure from the day's mean (warmest mid-afternoon)."""
+    return DIURNAL_AMPLITUDE_C * np.sin(2 * np.pi * (np.asarray(hour) - 9.0) / 24.0)
+
+
+def daily_anomaly_c(rng: np.random.Generator, times: pd.DatetimeIndex) -> pd.Series:
+    """The weather anomaly of each production day in ``times`` (one draw per day, in day
+    order): what makes a cold spell cold for the whole day."""
+    day_codes = np.unique(times.normalize().to_numpy())
+    return pd.Series(rng.normal(0.0, DAILY_ANOMALY_SD_C, size=len(day_codes)), index=day_codes)
+
+
 def ambient_temp_c(
     rng: np.random.Generator, times: pd.DatetimeIndex, offset_c: float = 0.0
 ) -> np.ndarray:
     """Seasonal + diurnal + daily-anomaly temperature at each timestamp."""
-    doy = times.dayofyear.to_numpy()
     hour = times.hour.to_numpy() + times.minute.to_numpy() / 60.0
-    season = ANNUAL_MEAN_C - ANNUAL_AMPLITUDE_C * np.cos(
-        2 * np.pi * (doy - COLDEST_DAY_OF_YEAR) / 365.25
-    )
-    diurnal = DIURNAL_AMPLITUDE_C * np.sin(2 * np.pi * (hour - 9.0) / 24.0)
-    day_codes, day_index = np.unique(times.normalize().to_numpy(), return_inverse=True)
-    anomaly = rng.normal(0.0, DAILY_ANOMALY_SD_C, size=len(day_codes))[day_index]
+    anomaly = daily_anomaly_c(rng, times).reindex(times.normalize()).to_numpy()
     reading = rng.normal(0.0, READING_SD_C, size=len(times))
-    return season + diurnal + anomaly + reading + offset_c
+    return season_c(times) + diurnal_c(hour) + anomaly + reading + offset_c
+
+
+def forecast_error_sd_c(lead_days: np.ndarray, base_c: float, per_day_c: float) -> np.ndarray:
+    """A weather forecast's error (standard deviation, deg C) at ``lead_days`` ahead."""
+    return base_c + per_day_c * np.asarray(lead_days, dtype=float)
 
 
 def humidity_pct(rng: np.random.Generator, times: pd.DatetimeIndex) -> np.ndarray:

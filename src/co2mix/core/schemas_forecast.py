@@ -1,0 +1,39 @@
+"""The forecast stage's record: metrics/forecast.json (validated by
+:mod:`co2mix.core.records` like every record of :mod:`co2mix.core.schemas`)."""
+
+from __future__ import annotations
+
+# pydantic validates TypedDicts only from typing_extensions on Python < 3.12
+from typing_extensions import TypedDict
+
+
+class ForecastScore(TypedDict):
+    """One model's backtest on the scored origins' working days."""
+
+    mase: float  # mean absolute error over seasonal naive's
+    rmse: float
+    bias: float  # mean of forecast - actual
+    rmse_vs_oracle: float  # its RMSE over the oracle's: 1.0 is the best possible
+
+
+class ServedScore(ForecastScore):
+    """The served model's (forecast.served), with its ratio to both floors."""
+
+    rmse_vs_weather_oracle: float  # over the oracle at the forecast weather
+
+
+class SeriesSkill(TypedDict):
+    served: ServedScore
+    oracle_rmse: float  # the expected series at the realized weather, against the actual
+    weather_oracle_rmse: float  # the expected series at the forecast weather
+    scored_days: int
+    models: dict[str, ForecastScore]
+
+
+class ForecastMetrics(TypedDict):
+    scenario: str
+    weather_error_c: list[float]  # the weather forecast's error sd: base, per day of lead
+    series: dict[str, SeriesSkill]
+    coverage: dict[str, dict[str, float]]  # series -> level (%) -> share inside
+    served: str  # the model the plant is given (forecast.served)
+    next_days: dict[str, list[dict[str, float | str]]]  # its forecast of the days after the log

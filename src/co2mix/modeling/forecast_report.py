@@ -1,0 +1,111 @@
+"""What the forecast stage reports: skill per series and model on the scored origins
+(MASE against seasonal naive, RMSE, bias, RMSE against the oracle's), the served
+model's interval coverage, and next week's forecast with its intervals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from co2mix.modeling.backtest import Backtest, Setup, conformal_bounds, mase, scale, working
+
+
+def _rmse(errors: pd.Series) -> float:
+    return float(np.sqrt(np.mean(np.square(errors))))
+
+
+def _scores(error: pd.Series, naive: pd.Series, floor: float) -> dict[str, float]:
+    return {
+        "mase": round(mase(error, naive), 6),
+        "rmse": round(_rmse(error), 6),
+        "bias": round(float(error.mean()), 6),
+        "rmse_vs_oracle": round(_rmse(error) / floor, 6),
+    }
+
+
+def skill(
+    backtest: Backtest,
+    intervals: pd.DataFrame,
+    oracle: pd.DataFrame,
+    weather_oracle: pd.DataFrame,
+) -> dict[str, Any]:
+    """Per series, on the scored origins' working days: every model's scores and the
+    served model's (``intervals``), against two references: the oracle (the expected
+    series at the realized weather: no forecaster beats it) and the weather oracle (the
+    expectation at the forecast weather: how much of the error is the weather's)."""
+    scored = working(backtest.rows[~backtest.rows["calibration"]])
+    chosen = working(intervals)
+    out: dict[str, Any] = {}
+    for series, block in scored.groupby("series", sort=False):
+        error = block["forecast"] - block["actual"]
+        naive_rows = block[block["model"] == "seasonal_naive"]
+        naive = error[block["model"] == "seasonal_naive"]
+        floor = _rmse(
+            pd.Series(
+                oracle[series].reindex(naive_rows["day"]).to_numpy()
+                - naive_rows["actual"].to_numpy()
+            )
+        )
+        keys = pd.MultiIndex.from_frame(naive_rows[["origin", "day"]])
+        at_forecast = weather_oracle[series].reindex(keys).to_numpy()
+        weather_floor = _rmse(pd.Series(at_forecast - naive_rows["actual"].to_numpy()))
+        models = {
+            m: _scores(error[block["model"] == m], naive, floor) for m in block["model"].unique()
+        }
+        mine = chosen[chosen["series"] == series]
+        served = _scores(mine["forecast"] - mine["actual"], naive, floor)
+        served["rmse_vs_weather_oracle"] = round(served["rmse"] / weather_floor, 6)
+        out[str(series)] = {
+            "served": served,
+            "oracle_rmse": round(floor, 6),
+            "weather_oracle_rmse": round(weather_floor, 6),
+            "scored_days": len(naive_rows),
+            "models": models,
+        }
+    return out
+
+
+def coverage(intervals: pd.DataFrame, levels: list[float]) -> dict[str, dict[str, float]]:
+    """Per series: the share of scored working days inside each level's interval."""
+    scored = working(intervals[~intervals["calibration"]])
+    out: dict[str, dict[str, float]] = {}
+    for series, block in scored.groupby("series", sort=False):
+        out[str(series)] = {}
+        for level in levels:
+            key = round(level * 100)
+            inside = (block["actual"] >= block[f"lo{key}"]) & (block["actual"] <= block[f"hi{key}"])
+            out[str(series)][f"{key}"] = round(float(inside.mean()), 6)
+    return out
+
+
+def next_days(
+    forecasts: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
+    backtest: Backtest,
+    days: pd.DatetimeIndex,
+    setup: Setup,
+) -> dict[str, list[dict[str, Any]]]:
+    """The served model's forecast of ``days`` (after the log) with intervals from every
+    backtest residual of its working days."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    model, levels = setup.served, setup.levels
+    for series in forecasts:
+        mine = (backtest.rows["series"] == series) & (backtest.rows["model"] == model)
+        worked = working(backtest.rows[mine])
+        residuals = (worked["actual"] - worked["forecast"]).to_numpy() / scale(worked, worked)
+        values, spread = forecasts[series][model]
+        ahead = pd.DataFrame({"forecast": values, "weather_spread": spread})
+        widths = scale(ahead, worked)
+        entries = []
+        for day, value, width in zip(days, values, widths, strict=True):
+            entry: dict[str, Any] = {"day": day.date().isoformat()}
+            entry["forecast"] = round(float(value), 4)
+            for level in levels:
+                lo, hi = conformal_bounds(residuals, level) if day.dayofweek < 6 else (0, 0)
+                key = round(level * 100)
+                entry[f"lo{key}"] = round(float(value + lo * width), 4)
+                entry[f"hi{key}"] = round(float(value + hi * width), 4)
+            entries.append(entry)
+        out[series] = entries
+    return out

@@ -1,0 +1,178 @@
+"""Forecasting the plant (issue 28): the oracle is the plant's expectation, the weather
+forecast errs as declared, the backtest uses only the past, the intervals hold, and the
+stage's record is whole."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from co2mix.modeling.backtest import Setup, conformal_bounds, run_backtest
+from co2mix.modeling.forecasting import daily_series
+from co2mix.simulate.expected import (
+    batch_periods,
+    expected_daily,
+    forecast_temp_c,
+    realized_days,
+)
+from co2mix.simulate.plant import BatchSpec, Drivers, simulate_batch
+
+
+@pytest.fixture(scope="module")
+def plant(make_all_params):
+    """A plant of one year's reference at the committed rate, its clean rows by day and
+    its oracle."""
+    params = make_all_params(
+        **{"generate.reference.rows": 10000, "generate.reference.end": "2024-01-01"}
+    )
+    generate, data = params.generate, params.data
+    batch = batch_periods(generate)[0]
+    ref = generate.reference
+    rows = simulate_batch(
+        generate, data, BatchSpec(ref.rows, ref.start, ref.end, 0, batch.stream), Drivers()
+    )
+    days = realized_days(generate, batch)
+    oracle = expected_daily(generate, batch, days)
+    daily = daily_series(rows, data.time_column, days.index)
+    return params, rows, days, oracle, daily
+
+
+def test_the_day_weather_is_the_one_the_plant_met(plant):
+    _, rows, days, _, _ = plant
+    met = rows.groupby(rows["produced_at"].dt.normalize())["ambient_temp_c"].mean()
+    difference = met - days["temp_c"].reindex(met.index)
+    # the mean of ~27 readings (hour of day, sensor noise) around the day's mean
+    assert abs(difference.mean()) < 0.1 and difference.std() < 0.8
+
+
+def test_the_oracle_is_the_plants_expectation(plant):
+    _, _, days, oracle, daily = plant
+    working = days["workday"].to_numpy()
+    for series in ("batches", "co2_t", "heating_energy_kwh"):
+        error = (daily[series] - oracle[series])[working]
+        assert abs(error.mean()) < 0.03 * daily[series][working].mean(), series
+    # the day's count is what no forecaster knows: it scatters like a Poisson count
+    counts = daily["batches"][working]
+    assert counts.var() == pytest.approx(counts.mean(), rel=0.25)
+
+
+def test_the_weather_forecast_errs_as_declared_and_is_reproducible(plant):
+    _, _, days, _, _ = plant
+    realized = days["temp_c"]
+    issues = realized.index[30:330:3]
+    errors = {1: [], 7: []}
+    for issue in issues:
+        ahead = pd.date_range(issue, periods=7, freq="D")
+        forecast = forecast_temp_c(42, realized, issue - pd.Timedelta(days=1), ahead, (0.5, 0.2))
+        again = forecast_temp_c(42, realized, issue - pd.Timedelta(days=1), ahead, (0.5, 0.2))
+        np.testing.assert_array_equal(forecast, again)
+        errors[1].append(forecast[0] - realized[ahead[0]])
+        errors[7].append(forecast[6] - realized[ahead[6]])
+    assert np.std(errors[1]) == pytest.approx(0.7, rel=0.3)
+    assert np.std(errors[7]) == pytest.approx(1.9, rel=0.3)
+
+
+def test_conformal_bounds_cover_exchangeable_draws():
+    rng = np.random.default_rng(0)
+    inside = {0.8: 0, 0.95: 0}
+    trials = 2000
+    for _ in range(trials):
+        draws = rng.standard_t(4, size=61)
+        for level in inside:
+            lo, hi = conformal_bounds(draws[:60], level)
+            inside[level] += lo <= draws[60] <= hi
+    assert inside[0.8] / trials == pytest.approx(0.8, abs=0.03)
+    assert inside[0.95] / trials == pytest.approx(0.95, abs=0.02)
+    assert conformal_bounds(np.arange(10.0), 0.95) == (-np.inf, np.inf)  # too few
+
+
+def synthetic_log(days: int = 420, seed: int = 0) -> pd.DataFrame:
+    index = pd.date_range("2024-01-01", periods=days, freq="D")
+    rng = np.random.default_rng(seed)
+    working = index.dayofweek < 6
+    batches = np.where(working, rng.poisson(30, days), 0).astype(float)
+    return pd.DataFrame({"batches": batches, "co2_t": batches * 0.3}, index=index)
+
+
+def weather_for(log: pd.DataFrame, issues: pd.DatetimeIndex, horizon: int) -> dict:
+    temp = pd.Series(10.0, index=log.index.union(pd.date_range(log.index[-1], periods=9)))
+    return {
+        "train": temp.reindex(log.index),
+        "forecast": {i: np.full(horizon, 10.0) for i in issues},
+    }
+
+
+def test_the_backtest_uses_only_what_was_known_at_each_origin():
+    models = ["seasonal_naive", "ets", "ridge", "xgboost", "mlp", "ensemble"]
+    setup = Setup(7, 8, 4, 2, models, [0.8], 0, (0.5, 0.2), "ensemble")
+    log = synthetic_log()
+    after = log.index[-1] + pd.Timedelta(days=1)
+    issues = pd.date_range(log.index[-7 * 12 - 6], after, freq="D")
+    first, _ = run_backtest(log, weather_for(log, issues, 7), setup, after)
+    last_origin = first.rows["origin"].max()
+    changed = log.copy()
+    changed.loc[changed.index >= last_origin, :] *= 3.0  # the future, rewritten
+    second, _ = run_backtest(changed, weather_for(changed, issues, 7), setup, after)
+    at_last = first.rows["origin"] == last_origin
+    np.testing.assert_array_equal(
+        first.rows.loc[at_last, "forecast"], second.rows.loc[at_last, "forecast"]
+    )
+    assert not np.array_equal(first.rows.loc[at_last, "actual"], second.rows.loc[at_last, "actual"])
+    sundays = first.rows["day"].dt.dayofweek == 6
+    assert (first.rows.loc[sundays, "forecast"].abs() < 1e-9).all()
+
+
+@pytest.mark.integration
+def test_the_stage_reports_skill_coverage_and_next_week(reproduced):
+    project, raw = reproduced
+    record = json.loads((project / "metrics/forecast.json").read_text())
+    assert set(record["series"]) == set(raw["forecast"]["series"])
+    assert record["served"] == raw["forecast"]["served"]
+    for series, skill in record["series"].items():
+        assert skill["served"] == {
+            **skill["models"][record["served"]],
+            "rmse_vs_weather_oracle": skill["served"]["rmse_vs_weather_oracle"],
+        }
+        assert skill["models"]["seasonal_naive"]["mase"] == 1.0
+        assert skill["scored_days"] == 6 * raw["forecast"]["origins"]
+        assert set(record["coverage"][series]) == {"80", "95"}
+        days = record["next_days"][series]
+        assert len(days) == raw["forecast"]["horizon_days"]
+        for day in days:
+            assert day["lo95"] <= day["lo80"] <= day["forecast"] <= day["hi80"] <= day["hi95"]
+    plot = pd.read_csv(project / "metrics/plots/forecast/co2_t.csv")
+    assert {"day", "actual", "forecast", "lo80", "hi80"} <= set(plot.columns)
+
+
+@pytest.mark.integration
+def test_the_service_serves_the_forecast_and_refuses_what_it_has_not(served, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from co2mix.serving.app import create_app, forecast_answer
+    from co2mix.serving.log import RequestLog
+
+    _, service = served
+    log = RequestLog(f"sqlite:///{tmp_path / 'log.sqlite'}", {"t": "hash"})
+    with TestClient(create_app(service, log), base_url="http://127.0.0.1") as client:
+        answer = client.get("/v1/forecast?series=heating_energy_kwh&horizon=3")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["model"] == service.art.forecast["served"] and len(body["days"]) == 3
+        assert body["days"] == service.art.forecast["next_days"]["heating_energy_kwh"][:3]
+        assert set(body["backtest"]["coverage"]) == {"80", "95"}
+        for query, field in [
+            ("series=nitrogen", "series"),
+            ("freq=hourly", "freq"),
+            ("horizon=90", "horizon"),
+        ]:
+            refused = client.get(f"/v1/forecast?{query}")
+            assert refused.status_code == 422 and field in refused.text, query
+        page = client.get("/")
+        assert page.status_code == 200 and 'id="next-week"' in page.text
+    log.close()
+    with pytest.raises(Exception, match="no forecast") as refused:
+        forecast_answer(None, "co2_t", "daily", 7)
+    assert refused.value.status_code == 404  # a CSV dataset's service
