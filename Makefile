@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install lock repro verify test lint format bench report clean
+.PHONY: install lock repro verify test lint docs format bench report clean
 
 install: $(STAMP)
 
@@ -41,7 +41,13 @@ verify: $(STAMP)
 test: $(STAMP)
 	pytest
 
-lint: $(STAMP)
+# the documentation site: reference pages generated from the code, built with --strict
+# (a broken link or a page missing from the nav fails) into site/, readable offline
+docs: $(STAMP)
+	co2mix docs-reference
+	NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
+
+lint: docs
 	detect-secrets-hook --baseline .secrets.baseline $$(git ls-files)
 	ruff check .
 	ruff format --check .

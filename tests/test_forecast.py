@@ -176,3 +176,30 @@ def test_the_service_serves_the_forecast_and_refuses_what_it_has_not(served, tmp
     with pytest.raises(Exception, match="no forecast") as refused:
         forecast_answer(None, "co2_t", "daily", 7)
     assert refused.value.status_code == 404  # a CSV dataset's service
+
+
+@pytest.mark.integration
+def test_under_winter_the_heating_forecast_rises_and_the_backtest_says_how_well(
+    reproduced, reproduced_copy
+):
+    """The current batch made 6 degrees colder: the heating energy forecast for next week
+    and the backtest's actual days both rise, and the backtest's bias stays small."""
+    from tests.helpers import run, set_key, write_params
+
+    project, raw = reproduced_copy
+    write_params(project, set_key(raw, "generate.current.scenario", "winter"))
+    run(["dvc", "repro", "forecast"], project)
+
+    def heating(root):
+        record = json.loads((root / "metrics/forecast.json").read_text())
+        backtest = pd.read_csv(root / "metrics/plots/forecast/heating_energy_kwh.csv")
+        week = sum(d["forecast"] for d in record["next_days"]["heating_energy_kwh"])
+        return record, backtest, week
+
+    record, backtest, week = heating(project)
+    _, before, week_before = heating(reproduced[0])
+    assert record["scenario"] == "winter"
+    assert week > 1.5 * week_before
+    assert backtest["actual"].mean() > 1.5 * before["actual"].mean()
+    bias = record["series"]["heating_energy_kwh"]["served"]["bias"]
+    assert abs(bias) < 0.15 * backtest["actual"].mean()

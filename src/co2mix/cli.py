@@ -5,6 +5,7 @@
     co2mix log purge [--days N]
     co2mix verify [--against REV] [--root DIR]
     co2mix profile new NAME --csv PATH --target COL [--target COL] [--group COL] [--time COL]
+    co2mix docs-reference [--out DIR] [--root DIR]
 
 Each subcommand's options and work live with its layer; this module only dispatches,
 importing a subcommand's code when it is the one asked for.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def parser() -> argparse.ArgumentParser:
@@ -35,6 +37,9 @@ def parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     profile_new.add_arguments(profile.add_parser("new", help="a CSV file as a new profile"))
+    docs = commands.add_parser("docs-reference", help="the docs' generated reference pages")
+    docs.add_argument("--out", type=Path, default=Path("docs/reference"), help="folder to write")
+    docs.add_argument("--root", type=Path, default=Path("."), help="the project (params files)")
     return top
 
 
@@ -52,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         from co2mix.serving.cli import log_command
 
         return log_command(args)
+    if args.command == "docs-reference":
+        from co2mix.commands.docs_reference import forecast_figure, write_reference
+
+        for path in write_reference(args.root, args.out, parser()):
+            print(f"docs-reference: wrote {path}")
+        figure = forecast_figure(args.root, args.root / "docs/img/forecast-co2.svg")
+        print(f"docs-reference: {figure or 'no forecast metrics: the figure is left as it is'}")
+        return 0
     if args.command == "profile":
         from co2mix.commands.profile_new import run as new_profile
 
