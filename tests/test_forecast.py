@@ -183,7 +183,8 @@ def test_under_winter_the_heating_forecast_rises_and_the_backtest_says_how_well(
     reproduced, reproduced_copy
 ):
     """The current batch made 6 degrees colder: the heating energy forecast for next week
-    and the backtest's actual days both rise, and the backtest's bias stays small."""
+    and the backtest's actual days both rise, and the backtest says how well it did (it
+    beats seasonal naive; the committed plant's figures are in docs/forecasting.md)."""
     from tests.helpers import run, set_key, write_params
 
     project, raw = reproduced_copy
@@ -201,5 +202,6 @@ def test_under_winter_the_heating_forecast_rises_and_the_backtest_says_how_well(
     assert record["scenario"] == "winter"
     assert week > 1.5 * week_before
     assert backtest["actual"].mean() > 1.5 * before["actual"].mean()
-    bias = record["series"]["heating_energy_kwh"]["served"]["bias"]
-    assert abs(bias) < 0.15 * backtest["actual"].mean()
+    served = record["series"]["heating_energy_kwh"]["served"]
+    assert served["mase"] < 1.0  # it beats last week's same day, in the cold too
+    assert abs(served["bias"]) < 0.5 * backtest["actual"].mean()  # a small plant: ~3 batches a day

@@ -225,6 +225,38 @@ def test_the_page_advises_and_predicts_and_shows_errors_by_field(client, served)
     query = "&".join(f"{k}={v}" for k, v in row.items())
     predicted = client.get(f"/?form=predict&{query}")
     assert predicted.status_code == 200 and "predict-strength_mpa" in predicted.text
+    assert 'id="advice-chart"' in advised.text and "reference" in advised.text
+
+
+def test_the_page_labels_units_holds_inputs_to_ranges_and_draws_charts(client, served):
+    """Labels carry units, numbers are held to the field's declared range, categories
+    are a list of their levels, the champions' status is shown, a prediction is drawn
+    as its contributions (server-side SVG)."""
+    import re
+
+    page = client.get("/").text
+    assert "strength target (MPa)" in page and "cement (kg/m3)" in page
+    assert "ambient temp (deg C)" in page and "transport (km)" in page
+    cement = re.search(
+        r'<input type="number" step="any" min="([^"]+)" max="([^"]+)" '
+        r'name="cement" id="predict-cement"',
+        page,
+    )
+    assert cement and float(cement[1]) == 0.0 and float(cement[2]) > 500
+    assert re.search(
+        r'<select name="cement_supplier" id="predict-cement_supplier">'
+        r"<option>A</option>",
+        page,
+    )
+    status = re.search(r'<table id="status">(.*?)</table>', page)[1]
+    for model in served[1].art.champions.values():
+        assert model.model in status
+    assert "last refresh" in page and ("no drift" in status or "drift in" in status)
+    row = training_row(served[1])
+    query = "&".join(f"{k}={v}" for k, v in row.items())
+    predicted = client.get(f"/?form=predict&{query}").text
+    chart = re.search(r'<svg id="contributions-strength_mpa".*?</svg>', predicted)
+    assert chart and chart[0].count("<rect") >= 5
 
 
 def test_cheaper_explanations_give_the_same_predictions(client, served):

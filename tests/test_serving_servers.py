@@ -138,6 +138,8 @@ def test_the_page_in_a_headless_browser(served, tmp_path):
             cut = float(driver.find_element(By.ID, "advice-cut").text.rstrip(" %"))
             assert 0.0 < cut < 100.0
             assert "Nearest real mix" in driver.find_element(By.ID, "advice").text
+            assert driver.find_element(By.ID, "advice-chart").is_displayed()
+            assert driver.find_element(By.ID, "status").is_displayed()
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot = SCREENSHOTS / "advise.png"
             assert driver.save_screenshot(str(shot))

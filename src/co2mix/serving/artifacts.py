@@ -29,7 +29,12 @@ from co2mix.core.params import Params, PlantParams
 from co2mix.core.params_file import parse_params
 from co2mix.core.params_plant import Serve
 from co2mix.core.records import check
-from co2mix.core.schemas import ConformalInterval, EvaluateMetrics, RefreshMetrics
+from co2mix.core.schemas import (
+    CheckMetrics,
+    ConformalInterval,
+    EvaluateMetrics,
+    RefreshMetrics,
+)
 from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.modeling.model_format import from_bytes
 
@@ -62,6 +67,8 @@ class Artifacts:
     train: pd.DataFrame
     lock_hashes: dict[str, str] = field(default_factory=dict)  # dvc.lock: path -> md5
     forecast: ForecastMetrics | None = None  # the plant's forecast stage record, if any
+    refresh: RefreshMetrics | None = None  # the refresh decisions (the page's status)
+    check: CheckMetrics | None = None  # the latest data check (the page's status)
 
     @property
     def serve(self) -> Serve:
@@ -197,15 +204,20 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
             t: _model(read, paths.published_file(t, name), lock) for t in params.data.targets
         }
     train = pd.read_parquet(io.BytesIO(_need(read, paths.TRAIN, "prepared training rows")))
-    forecast = _forecast(read) if isinstance(params, PlantParams) else None
-    return Artifacts(params, rev, champions, surrogate, train, lock.outs, forecast)
+    forecast = _optional(read, paths.FORECAST_METRICS, ForecastMetrics)
+    if not isinstance(params, PlantParams):
+        forecast = None
+    checked = _optional(read, paths.CHECK_METRICS, CheckMetrics)
+    return Artifacts(
+        params, rev, champions, surrogate, train, lock.outs, forecast, refreshed, checked
+    )
 
 
-def _forecast(read: Reader) -> ForecastMetrics | None:
-    """The forecast stage's record; None at a revision from before the stage existed."""
+def _optional(read: Reader, path: Path, schema: Any) -> Any:
+    """A record the service can do without (the forecast, the check): None when absent,
+    e.g. at a revision from before its stage existed."""
     try:
-        raw = read(paths.FORECAST_METRICS)
+        raw = read(path)
     except FileNotFoundError:
         return None
-    record: ForecastMetrics = check(json.loads(raw), ForecastMetrics, str(paths.FORECAST_METRICS))
-    return record
+    return check(json.loads(raw), schema, str(path))

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from co2mix.optimize.design import DeadlineExceeded
 from co2mix.serving.door import COOKIE, Access
+from co2mix.serving.page_parts import bar_chart, field_input, label, status_table
 from co2mix.serving.schemas import advise_request, row_model
 from co2mix.serving.service import Service, Unreachable
 
@@ -51,8 +52,10 @@ class Page:
             else ""
         )
         targets = ", ".join(self.service.art.params.data.targets)
+        art = self.service.art
         body = (
             f"<h1>co2mix</h1><p>{escape(targets)} from the pipeline's published champions.</p>"
+            f"{status_table(art.champions, art.refresh, art.check)}"
             f"{advise}"
             f"<h2>Predict one row</h2>{self._form('predict', self.row_model, query)}"
             f"{result if form == 'predict' else ''}"
@@ -86,10 +89,7 @@ class Page:
             value = query.get(field) if query.get("form") == name else None
             if value is None:
                 value = "" if info.is_required() else str(info.default)
-            fields.append(
-                f'<label>{escape(field)}<input name="{escape(field)}" id="{name}-{escape(field)}" '
-                f'value="{escape(value)}"></label>'
-            )
+            fields.append(field_input(name, field, info, value))
         return (
             f'<form method="get" action="/" id="{name}-form">'
             f'<input type="hidden" name="form" value="{name}">{"".join(fields)}'
@@ -128,8 +128,15 @@ class Page:
         )
         near = advice["nearest_real_mix"]
         co2, strength = advice["co2_kg_m3"], advice["strength_mpa"]
+        chart = bar_chart(
+            "advice-chart",
+            "CO2 of the advised mix and of the reference mix",
+            "kg CO2e/m3",
+            [("advised", co2["prediction"]), ("reference", advice["reference_co2_kg_m3"])],
+        )
         return (
             f'<div class="result" id="advice"><h3>Advised mix (kg/m3)</h3><table>{mix}</table>'
+            f"{chart}"
             f'<p>CO2 <b id="advice-co2">{co2["prediction"]:.1f}</b> kg CO2e/m3 '
             f"{_band(co2['interval'])} against {advice['reference_co2_kg_m3']:.1f} for the "
             f'reference mix: <b id="advice-cut">{advice["co2_cut_pct"]:.1f} %</b> less.</p>'
@@ -147,11 +154,24 @@ class Page:
             return _errors(exc), 422
         predicted = self.service.predict([row.model_dump()])[0]
         lines = "".join(
-            f"<tr><td>{escape(t)}</td><td id='predict-{escape(t)}'>{p['prediction']:.2f}</td>"
-            f"<td>{_band(p['interval'])}</td></tr>"
+            f"<tr><td>{escape(label(t))}</td><td id='predict-{escape(t)}'>"
+            f"{p['prediction']:.2f}</td><td>{_band(p['interval'])}</td></tr>"
             for t, p in predicted.items()
         )
-        return f'<div class="result" id="prediction"><table>{lines}</table></div>', 200
+        charts = "".join(
+            bar_chart(
+                f"contributions-{t}",
+                f"What made the {label(t)} prediction, from {p['constant']:.1f}",
+                "per feature",
+                sorted(
+                    ((label(f), v) for f, v in p["contributions"].items()),
+                    key=lambda kv: -abs(kv[1]),
+                )[:10],
+            )
+            for t, p in predicted.items()
+            if p.get("contributions")
+        )
+        return f'<div class="result" id="prediction"><table>{lines}</table>{charts}</div>', 200
 
 
 FORECAST_SHOWN = {"co2_t": "CO2 (t)", "heating_energy_kwh": "heating energy (kWh)"}
