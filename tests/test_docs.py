@@ -106,3 +106,15 @@ def test_the_csv_tutorial_runs_as_written(tmp_path):
         outputs.append(run(["bash", "-euo", "pipefail", "-c", block], project).stdout)
     champion, rmse = outputs[-1].split()
     assert champion in {"linear", "poly2", "xgboost", "gp"} and 40 < float(rmse) < 70
+
+
+@pytest.mark.integration
+def test_the_api_reference_is_the_services_own_schema(reproduced, tmp_path):
+    from co2mix.commands.docs_reference import api_page
+
+    project, _ = reproduced
+    page = api_page(project)
+    for route in ("POST /v1/predict", "POST /v1/advise", "GET /v1/forecast", "GET /v1/requests"):
+        assert f"## `{route}`" in page, route
+    assert "`cement_supplier` one of `A`, `B`, `C`" in page  # levels from the training rows
+    assert "Not generated" in api_page(tmp_path)  # no artifacts: says so, builds anyway

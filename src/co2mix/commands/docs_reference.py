@@ -8,6 +8,8 @@
 - command line: each subcommand's ``--help``, from the one argument parser.
 - metrics: every record file and the shape its schema (:mod:`co2mix.core.records`)
   holds it to.
+- HTTP API: the service's own OpenAPI schema, built from the project's artifacts (so
+  after ``make repro``; before it, the page says so).
 
 The pages are written to ``docs/reference/`` at build time and not committed.
 """
@@ -18,6 +20,7 @@ import argparse
 import ast
 import inspect
 import io
+import tempfile
 import textwrap
 import tokenize
 import types
@@ -267,6 +270,7 @@ def write_reference(root: Path, out: Path, parser: argparse.ArgumentParser) -> l
         "params.md": params_page(root),
         "cli.md": cli_page(parser),
         "metrics.md": metrics_page(),
+        "api.md": api_page(root),
     }
     for name, text in pages.items():
         (out / name).write_text(text)
@@ -301,3 +305,72 @@ def forecast_figure(root: Path, out: Path) -> Path | None:
     figure.savefig(out, format="svg", metadata={"Date": None})
     plt.close(figure)
     return out
+
+
+# ------------------------------------------------------------------ HTTP API
+
+
+def api_page(root: Path) -> str:
+    """The HTTP API from the service's own OpenAPI schema, as the project's artifacts
+    define it (the request fields, their ranges and levels come from the training rows:
+    after ``make repro``); without them, a page saying so."""
+    from co2mix.core.errors import InputError
+    from co2mix.serving.app import create_app
+    from co2mix.serving.artifacts import load_artifacts
+    from co2mix.serving.log import RequestLog
+    from co2mix.serving.service import Service
+
+    lines = ["# HTTP API", "", "Generated from the service's OpenAPI schema by `make docs`."]
+    try:
+        artifacts = load_artifacts(root)
+    except InputError as exc:
+        return "\n".join(
+            [*lines, "", f"Not generated: {exc}. Run `make repro`, then `make docs`.", ""]
+        )
+    with tempfile.TemporaryDirectory() as folder:  # the app needs a log; none is written
+        log = RequestLog(f"sqlite:///{folder}/log.sqlite", {})
+        schema = create_app(Service(artifacts), log).openapi()
+        log.close()
+    components = schema.get("components", {}).get("schemas", {})
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            lines += ["", f"## `{method.upper()} {path}`", ""]
+            if operation.get("description"):
+                lines += [operation["description"], ""]
+            for parameter in operation.get("parameters", []):
+                lines.append(f"- query `{parameter['name']}`: {_schema_text(parameter['schema'])}")
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                lines += _body_lines(body["schema"], components)
+            codes = ", ".join(sorted(operation.get("responses", {})))
+            lines += ["", f"Responses: {codes}."]
+    return "\n".join(lines) + "\n"
+
+
+def _schema_text(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{v}`" for v in schema["enum"])
+    bounds = [
+        f"{sign} {schema[key]:g}"
+        for key, sign in (("minimum", ">="), ("maximum", "<="))
+        if key in schema
+    ]
+    kind = schema.get("type", "value")
+    return kind + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def _body_lines(schema: dict[str, Any], components: dict[str, Any]) -> list[str]:
+    """The request body's fields, one level of references resolved."""
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    model = components.get(name, schema)
+    lines = ["", f"Body (`{name or 'object'}`):", ""]
+    for field, spec in model.get("properties", {}).items():
+        target = spec.get("items", spec)
+        ref = target.get("$ref", "").rsplit("/", 1)[-1]
+        if ref and ref in components:
+            inner = components[ref].get("properties", {})
+            listed = ", ".join(f"`{k}` {_schema_text(v)}" for k, v in inner.items())
+            lines.append(f"- `{field}`: {spec.get('type', 'object')} of {ref}: {listed}")
+        else:
+            lines.append(f"- `{field}`: {_schema_text(spec)}")
+    return lines
