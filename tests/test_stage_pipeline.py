@@ -53,6 +53,7 @@ def test_forced_rerun_reproduces_every_output_byte_for_byte(reproduced_copy):
         "explanations.json",
         "refresh.json",
         "optimize.json",
+        "forecast.json",
     }
 
     rerun = run(["dvc", "repro", "--force"], project)
