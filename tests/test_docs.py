@@ -118,3 +118,20 @@ def test_the_api_reference_is_the_services_own_schema(reproduced, tmp_path):
         assert f"## `{route}`" in page, route
     assert "`cement_supplier` one of `A`, `B`, `C`" in page  # levels from the training rows
     assert "Not generated" in api_page(tmp_path)  # no artifacts: says so, builds anyway
+
+
+@pytest.mark.integration
+def test_the_experiments_tutorial_runs_as_written(reproduced_copy):
+    project, _ = reproduced_copy
+    run(["git", "add", "-A"], project)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    for block in bash_blocks(ROOT / "docs/tutorials/experiments.md"):
+        run(["bash", "-euo", "pipefail", "-c", block], project)
+    table = (project / "experiments.md").read_text()
+    rmse = {}
+    for line in table.splitlines()[2:]:
+        if not line.strip():
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rmse[cells[1]] = float(cells[0])
+    assert rmse["['0', '0']"] < rmse["['0.5', '0.2']"] < rmse["['1', '0.4']"]
