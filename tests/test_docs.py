@@ -4,6 +4,7 @@ every params key, and a tutorial whose commands run as written."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -135,3 +136,24 @@ def test_the_experiments_tutorial_runs_as_written(reproduced_copy):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         rmse[cells[1]] = float(cells[0])
     assert rmse["['0', '0']"] < rmse["['0.5', '0.2']"] < rmse["['1', '0.4']"]
+
+
+def tutorial_script(path: Path) -> str:
+    """A tutorial's bash and python blocks, in order, as one bash script (a python block
+    runs as ``python -`` with what the bash blocks exported)."""
+    parts = []
+    for kind, body in re.findall(r"```(bash|python)\n(.*?)```", path.read_text(), flags=re.DOTALL):
+        parts.append(body if kind == "bash" else f"python - <<'PYTHON'\n{body}PYTHON\n")
+    return "\n".join(parts)
+
+
+@pytest.mark.integration
+def test_the_serve_tutorial_runs_as_written(reproduced_copy):
+    project, _ = reproduced_copy
+    script = tutorial_script(ROOT / "docs/tutorials/serve.md")
+    result = run(["bash", "-euo", "pipefail", "-c", script], project)
+    prediction = json.loads((project / "prediction.json").read_text())
+    strength = prediction["rows"][0]["predictions"]["strength_mpa"]
+    assert 10 < strength["prediction"] < 80 and strength["contributions"]
+    days = [line.split() for line in result.stdout.splitlines() if line.startswith("20")]
+    assert len(days) == 7 and all(float(lo) <= float(f) <= float(hi) for _, f, lo, hi in days)
