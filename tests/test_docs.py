@@ -157,3 +157,26 @@ def test_the_serve_tutorial_runs_as_written(reproduced_copy):
     assert 10 < strength["prediction"] < 80 and strength["contributions"]
     days = [line.split() for line in result.stdout.splitlines() if line.startswith("20")]
     assert len(days) == 7 and all(float(lo) <= float(f) <= float(hi) for _, f, lo, hi in days)
+
+
+@pytest.mark.integration
+def test_the_fresh_data_tutorial_runs_as_written(reproduced_copy):
+    project, _ = reproduced_copy
+    run(["git", "add", "-A"], project)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    run(
+        ["bash", "-euo", "pipefail", "-c", tutorial_script(ROOT / "docs/tutorials/fresh-data.md")],
+        project,
+    )
+    table = (project / "loop.md").read_text()
+    header, _, *rows = [line for line in table.splitlines() if line.strip()]
+    names = [cell.strip() for cell in header.strip("|").split("|")]
+    drifted = [
+        dict(zip(names, (c.strip() for c in row.strip("|").split("|")), strict=True))
+        for row in rows
+        if "supplier" in row
+    ]
+    assert len(drifted) == 1
+    [record] = drifted
+    assert record[next(n for n in names if n.endswith("drift_detected"))] == "True"
+    assert record[next(n for n in names if n.endswith("strength_mpa.decision"))] == "refreshed"
