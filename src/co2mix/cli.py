@@ -6,6 +6,7 @@
     co2mix verify [--against REV] [--root DIR]
     co2mix profile new NAME --csv PATH --target COL [--target COL] [--group COL] [--time COL]
     co2mix docs-reference [--out DIR] [--root DIR]
+    co2mix feed broker | produce | consume | export | status   (the live feed)
 
 Each subcommand's options and work live with its layer; this module only dispatches,
 importing a subcommand's code when it is the one asked for.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 def parser() -> argparse.ArgumentParser:
     from co2mix.commands import profile_new
+    from co2mix.feed import cli as feed
     from co2mix.reporting import verify
     from co2mix.serving import cli as serving
 
@@ -40,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     docs = commands.add_parser("docs-reference", help="the docs' generated reference pages")
     docs.add_argument("--out", type=Path, default=Path("docs/reference"), help="folder to write")
     docs.add_argument("--root", type=Path, default=Path("."), help="the project (params files)")
+    feed.add_arguments(commands.add_parser("feed", help="the plant live, through a Redis stream"))
     return top
 
 
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         figure = forecast_figure(args.root, args.root / "docs/img/forecast-co2.svg")
         print(f"docs-reference: {figure or 'no forecast metrics: the figure is left as it is'}")
         return 0
+    if args.command == "feed":
+        from co2mix.feed.cli import run as feed_command
+
+        return feed_command(args)
     if args.command == "profile":
         from co2mix.commands.profile_new import run as new_profile
 

@@ -1,0 +1,1 @@
+"""The live feed: the plant's batches through a Redis stream, scored as they arrive."""
