@@ -20,7 +20,7 @@ from typing import Any
 import redis
 
 from co2mix.core.params import PlantParams
-from co2mix.data.stream_monitors import Alarm, Cusum, RollingDrift
+from co2mix.feed.monitors import Alarm, Cusum, RollingDrift
 from co2mix.feed.broker import DEAD, GROUP, MAXLEN, STREAM, ensure_group
 from co2mix.feed.messages import FIELD, BatchRecord, DeadLetter, LabResult, parse
 from co2mix.feed.scoring import Scorer
