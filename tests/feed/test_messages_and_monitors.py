@@ -7,8 +7,8 @@ import orjson
 import pandas as pd
 import pytest
 
-from co2mix.feed.monitors import Cusum, RollingDrift, ks_statistic
 from co2mix.feed.messages import BATCH_FIELDS, DeadLetter, encode, parse
+from co2mix.feed.monitors import Cusum, RollingDrift, ks_statistic
 from co2mix.physics.truth import STRENGTH
 from co2mix.simulate.plant import COLUMNS
 

@@ -20,9 +20,9 @@ from typing import Any
 import redis
 
 from co2mix.core.params import PlantParams
-from co2mix.feed.monitors import Alarm, Cusum, RollingDrift
 from co2mix.feed.broker import DEAD, GROUP, MAXLEN, STREAM, ensure_group
 from co2mix.feed.messages import FIELD, BatchRecord, DeadLetter, LabResult, parse
+from co2mix.feed.monitors import Alarm, Cusum, RollingDrift
 from co2mix.feed.scoring import Scorer
 from co2mix.feed.sink import Sink
 from co2mix.physics.truth import CO2, STRENGTH
