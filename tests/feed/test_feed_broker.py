@@ -15,14 +15,15 @@ from sqlalchemy import create_engine
 
 from co2mix.core.contracts import check_frame
 from co2mix.core.params_file import load_params
-from co2mix.feed.broker import DEAD, STREAM, LocalBroker, connect, lag
+from co2mix.feed.broker import LocalBroker, connect
 from co2mix.feed.consume import Consumer, ConsumerSettings, Monitors
 from co2mix.feed.export import exported, with_reference_types
 from co2mix.feed.produce import plant_batches, plant_events, replay
 from co2mix.feed.scoring import Scorer
 from co2mix.feed.sink import Sink
 from co2mix.serving.artifacts import load_artifacts
-from co2mix.serving.feed_store import FeedStore
+from co2mix.serving.feed_store import DEAD, STREAM, FeedStore
+from co2mix.serving.feed_store import stream_status as lag
 
 
 def _produce(project, url, batches, scenario="none"):

@@ -1,12 +1,13 @@
 """The broker: Redis Streams, through redis-py.
 
-One stream holds the plant's records in production order (:data:`STREAM`); a consumer
-group reads it, each entry acknowledged once it is written everywhere; entries that
-cannot be used go to :data:`DEAD` with the reason. The stream is capped at about
-``maxlen`` entries (``XADD ... MAXLEN ~``): Redis 7 trims the oldest entries whether or
-not the group read them, so the cap must exceed what a consumer can fall behind by (the
-default, a million entries, is about two years of this plant's batches and a few hundred
-megabytes of memory); ``/v1/feed/status`` reports the group's lag.
+One stream holds the plant's records in production order; a consumer group reads it,
+each entry acknowledged once it is written everywhere; entries that cannot be used go
+to the dead-letter stream with the reason (the names: :mod:`co2mix.serving.feed_store`).
+The stream is capped at about ``maxlen`` entries (``XADD ... MAXLEN ~``): Redis 7 trims
+the oldest entries whether or not the group read them, so the cap must exceed what a
+consumer can fall behind by (the default, a million entries, is about two years of this
+plant's batches and a few hundred megabytes of memory); ``/v1/feed/status`` reports the
+group's lag.
 
 :class:`LocalBroker` starts a ``redis-server`` of its own (Debian's package) on a free
 loopback port, for development and the tests: ``co2mix feed broker``.
@@ -20,13 +21,11 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import redis
 
-STREAM = "co2mix:plant"
-DEAD = "co2mix:plant:dead"
-GROUP = "co2mix"
+from co2mix.serving.feed_store import GROUP, STREAM
+
 MAXLEN = 1_000_000
 
 
@@ -47,25 +46,6 @@ def ensure_group(client: redis.Redis, stream: str = STREAM, group: str = GROUP) 
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
-
-
-def lag(client: redis.Redis, stream: str = STREAM, group: str = GROUP) -> dict[str, Any]:
-    """The stream's length, the group's lag (entries not yet delivered) and pending count
-    (delivered, not yet acknowledged)."""
-    length = int(client.xlen(stream))
-    groups = {g["name"].decode(): g for g in client.xinfo_groups(stream)} if length else {}
-    info = groups.get(group)
-    if info is None:
-        return {"stream_length": length, "lag": length, "pending": 0, "consumers": 0}
-    behind = info.get("lag")
-    return {
-        "stream_length": length,
-        "lag": int(behind) if behind is not None else None,
-        "pending": int(info["pending"]),
-        "consumers": int(info["consumers"]),
-        "last_delivered": info["last-delivered-id"].decode(),
-        "dead_letters": int(client.xlen(DEAD)),
-    }
 
 
 def free_port() -> int:
@@ -99,7 +79,8 @@ class LocalBroker:
             "--appendonly", "yes", "--appendfsync", "always", "--save", "",
             "--protected-mode", "yes", "--loglevel", "warning",
         ]  # fmt: skip
-        self.process = subprocess.Popen([server, *options])
+        with open(self.directory / "redis-server.log", "ab") as log:  # its own log, not ours
+            self.process = subprocess.Popen([server, *options], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

@@ -187,7 +187,8 @@ def _export(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     import json
 
-    from co2mix.feed.broker import connect, lag
+    from co2mix.feed.broker import connect
+    from co2mix.serving.feed_store import stream_status
 
-    print(json.dumps(lag(connect(args.url)), indent=2))
+    print(json.dumps(stream_status(connect(args.url)), indent=2))
     return 0

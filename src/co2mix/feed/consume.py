@@ -20,13 +20,13 @@ from typing import Any
 import redis
 
 from co2mix.core.params import PlantParams
-from co2mix.feed.broker import DEAD, GROUP, MAXLEN, STREAM, ensure_group
+from co2mix.feed.broker import MAXLEN, ensure_group
 from co2mix.feed.messages import FIELD, BatchRecord, DeadLetter, LabResult, parse
 from co2mix.feed.monitors import Alarm, Cusum, RollingDrift
 from co2mix.feed.scoring import Scorer
 from co2mix.feed.sink import Sink
 from co2mix.physics.truth import CO2, STRENGTH
-from co2mix.serving.feed_store import FeedStore, predictions
+from co2mix.serving.feed_store import DEAD, GROUP, STREAM, FeedStore, predictions
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 

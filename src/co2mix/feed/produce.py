@@ -21,9 +21,10 @@ import redis
 
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import Scenario
-from co2mix.feed.broker import MAXLEN, STREAM
+from co2mix.feed.broker import MAXLEN
 from co2mix.feed.messages import SCHEMA_VERSION, encode
 from co2mix.physics.truth import STRENGTH
+from co2mix.serving.feed_store import STREAM
 from co2mix.simulate.plant import BatchSpec, simulate_batch
 from co2mix.simulate.scenarios import drivers_for
 

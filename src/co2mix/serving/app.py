@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.optimize.design import DeadlineExceeded
 from co2mix.serving.door import Access, BodyLimit, SecurityHeaders
+from co2mix.serving.feed_store import FeedStore
+from co2mix.serving.live import EVENTS, add_live
 from co2mix.serving.log import RequestLog
 from co2mix.serving.log_writer import LogFull, LogWriter
 from co2mix.serving.page import STYLE, Page, add_pages
@@ -241,6 +243,9 @@ class RequestLogMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
+        if scope["path"] == EVENTS:  # a stream never ends: logged as it starts, not held
+            await self._stream(scope, receive_logged, send, start)
+            return
         await self.app(scope, receive_logged, hold)
         status = next(m["status"] for m in held if m["type"] == "http.response.start")
         content = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
@@ -267,6 +272,16 @@ class RequestLogMiddleware:
             return
         for message in held:
             await send(message)
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, start: float) -> None:
+        async def logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = 1000.0 * (time.perf_counter() - start)
+                row = self.log.row("GET", EVENTS, message["status"], elapsed, "", "[event stream]")
+                await self.writer.write(row)
+            await send(message)
+
+        await self.app(scope, receive, logged)
 
     @staticmethod
     async def _refuse(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
@@ -304,10 +319,15 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    service: Service, log: RequestLog, access: Access | None = None, docs: bool = False
+    service: Service,
+    log: RequestLog,
+    access: Access | None = None,
+    docs: bool = False,
+    stream: Any = None,
 ) -> FastAPI:
     """The service; ``access`` None runs it open (no keys), ``docs`` serves the Swagger
-    page (it loads its script from a CDN: off unless asked)."""
+    page (it loads its script from a CDN: off unless asked), ``stream`` (a redis-py
+    client) adds the broker's figures to ``/v1/feed/status``."""
     access = access or Access(None)
     serve = service.art.serve
     app = FastAPI(
@@ -321,6 +341,7 @@ def create_app(
     app.include_router(_router(service, log, access))
     app.add_exception_handler(RequestValidationError, _invalid_request)
     add_pages(app, Page(service, docs), access)
+    add_live(app, FeedStore(log.engine), access, stream)
     # the last added is the outermost: hosts, headers, log, body cap, the routes
     app.add_middleware(BodyLimit, max_bytes=serve.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, log=log)

@@ -2,6 +2,7 @@
 ``co2mix keys``: the API keys it accepts; ``co2mix log purge``: the log's retention.
 
     co2mix serve [--host 127.0.0.1] [--port 8000] [--rev REV] [--database-url URL] [--docs]
+                 [--feed URL]
     co2mix keys create --name NAME --scope predict [--scope admin] | list | revoke ID
     co2mix log purge [--days N]
 
@@ -56,7 +57,13 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     limit = RateLimit(art.serve.rate_limit_per_s, art.serve.rate_burst)
-    app = create_app(Service(art), log, Access(keys if active else None, limit), args.docs)
+    stream = None
+    if args.feed:
+        import redis
+
+        stream = redis.Redis.from_url(args.feed, socket_connect_timeout=2, socket_timeout=2)
+    access = Access(keys if active else None, limit)
+    app = create_app(Service(art), log, access, args.docs, stream)
     # Everything loaded so far lives as long as the process: out of the collector's
     # sight, a full collection no longer walks the models and the training rows (tens
     # of milliseconds of pause in the middle of some request)
@@ -80,6 +87,11 @@ def add_arguments(serving: argparse.ArgumentParser) -> None:
     serving.add_argument("--root", type=Path, default=Path("."), help="the project directory")
     serving.add_argument("--database-url", help="SQLAlchemy URL (default: CO2MIX_DATABASE_URL)")
     serving.add_argument("--log-level", default="warning")
+    serving.add_argument(
+        "--feed",
+        metavar="URL",
+        help="the live feed's broker (redis://...): its lag on /v1/feed/status",
+    )
     serving.add_argument(
         "--docs", action="store_true", help="serve the Swagger page at /docs (loads from a CDN)"
     )

@@ -9,7 +9,9 @@ them, and the headers every response carries.
 - **Bodies** are read up to ``serve.max_body_bytes`` before FastAPI parses them: a larger
   ``Content-Length``, or a streamed body that grows past it, is a 413 at once.
 - **Headers**: a Content-Security-Policy that lets the page load nothing but its own
-  (hashed) style and forms (no script, no frames around it), ``nosniff``, no referrer.
+  (hashed) style and forms (no script, no frames around it), ``nosniff``, no referrer;
+  the live page (``/live``) may run scripts and open its event stream, from this origin
+  only.
 """
 
 from __future__ import annotations
@@ -190,6 +192,11 @@ class SecurityHeaders:
             f"default-src 'none'; style-src {style_hash(style)}; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'"
         ).encode()
+        # the live page runs its own script and the chart library, both from /static/
+        self.live_csp = (
+            b"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            b"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -206,7 +213,9 @@ class SecurityHeaders:
                     (b"x-frame-options", b"DENY"),
                 ]
                 if strict:
-                    headers.append((b"content-security-policy", self.csp))
+                    live = scope["path"] == "/live" or scope["path"].startswith("/static/")
+                    policy = self.live_csp if live else self.csp
+                    headers.append((b"content-security-policy", policy))
                 message = {**message, "headers": headers}
             await send(message)
 

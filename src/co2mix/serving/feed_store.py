@@ -9,11 +9,12 @@ PostgreSQL, :func:`co2mix.serving.log.database_url`).
 
 Writes are idempotent: a batch or lab result already stored is skipped (``ON CONFLICT DO
 NOTHING``), so a redelivered message never makes a second row. The page reads the same
-tables (:meth:`FeedStore.since`), whichever process wrote them.
+tables (:meth:`FeedStore.news`), whichever process wrote them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+
+STREAM = "co2mix:plant"  # the plant's records, in production order
+DEAD = "co2mix:plant:dead"  # records that cannot be used, with the reason
+GROUP = "co2mix"  # the consumer group
 
 metadata = MetaData()
 batches_table = Table(
@@ -78,6 +83,27 @@ alarms_table = Table(
 )
 
 
+def stream_status(client: Any) -> dict[str, Any]:
+    """The stream's length, the group's lag (entries not yet delivered) and pending count
+    (delivered, not yet acknowledged), the dead letters; ``client`` is a redis-py client."""
+    length = int(client.xlen(STREAM))
+    groups = {g["name"].decode(): g for g in client.xinfo_groups(STREAM)} if length else {}
+    info = groups.get(GROUP)
+    dead = int(client.xlen(DEAD))
+    if info is None:
+        return {"stream_length": length, "lag": length, "pending": 0, "consumers": 0,
+                "dead_letters": dead}  # fmt: skip
+    behind = info.get("lag")
+    return {
+        "stream_length": length,
+        "lag": int(behind) if behind is not None else None,
+        "pending": int(info["pending"]),
+        "consumers": int(info["consumers"]),
+        "last_delivered": info["last-delivered-id"].decode(),
+        "dead_letters": dead,
+    }
+
+
 class FeedStore:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -117,10 +143,23 @@ class FeedStore:
         with self.engine.connect() as connection:
             return [int(r[0]) for r in connection.execute(select(batches_table.c.batch_id))]
 
-    def since(self, after_batch: int, after_lab: datetime | None, limit: int) -> dict[str, Any]:
-        """What the live page has not shown yet: batches with a larger id, lab results
-        measured after ``after_lab`` (with their batch's prediction), and every alarm."""
-        b, lab = batches_table, labs_table
+    def tail_cursor(self, history: int) -> Cursor:
+        """A cursor just before the latest ``history`` batches (with their lab results
+        and every alarm after them)."""
+        b = batches_table
+        with self.engine.connect() as connection:
+            ids = connection.execute(
+                select(b.c.batch_id, b.c.produced_at).order_by(b.c.batch_id.desc()).limit(history)
+            ).all()
+        if not ids:
+            return Cursor(-1, None, -1, 0)
+        first, since = ids[-1]
+        return Cursor(int(first) - 1, since, -1, 0)
+
+    def news(self, cursor: Cursor, limit: int = 2000) -> tuple[dict[str, Any], Cursor]:
+        """Batches, lab results and alarms after ``cursor`` (at most ``limit`` of each,
+        oldest first) and the cursor after them."""
+        b, lab, alarm = batches_table, labs_table, alarms_table
         with self.engine.connect() as connection:
             batches = connection.execute(
                 select(
@@ -134,23 +173,44 @@ class FeedStore:
                     b.c.strength_low,
                     b.c.strength_high,
                 )
-                .where(b.c.batch_id > after_batch)
+                .where(b.c.batch_id > cursor.batch)
                 .order_by(b.c.batch_id)
                 .limit(limit)
             ).mappings()
             batch_rows = [_plain(row) for row in batches]
             query = select(lab.c.batch_id, lab.c.measured_at, lab.c.strength_mpa, lab.c.residual_z)
-            if after_lab is not None:
-                query = query.where(lab.c.measured_at > after_lab)
-            labs = connection.execute(query.order_by(lab.c.measured_at).limit(limit)).mappings()
-            lab_rows = [_plain(row) for row in labs]
+            if cursor.lab_time is not None:
+                later = lab.c.measured_at > cursor.lab_time
+                tie = (lab.c.measured_at == cursor.lab_time) & (lab.c.batch_id > cursor.lab_batch)
+                query = query.where(later | tie)
+            labs = connection.execute(
+                query.order_by(lab.c.measured_at, lab.c.batch_id).limit(limit)
+            ).all()
+            lab_rows = [_plain(row._mapping) for row in labs]
             alarm_rows = [
                 _plain(row)
                 for row in connection.execute(
-                    select(alarms_table).order_by(alarms_table.c.id.desc()).limit(50)
+                    select(alarm).where(alarm.c.id > cursor.alarm).order_by(alarm.c.id).limit(limit)
                 ).mappings()
             ]
-        return {"batches": batch_rows, "labs": lab_rows, "alarms": alarm_rows}
+        after = Cursor(
+            batch_rows[-1]["batch_id"] if batch_rows else cursor.batch,
+            labs[-1].measured_at if labs else cursor.lab_time,
+            alarm_rows[-1]["id"] if alarm_rows else cursor.alarm,
+            labs[-1].batch_id if labs else cursor.lab_batch,
+        )
+        return {"batches": batch_rows, "labs": lab_rows, "alarms": alarm_rows}, after
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a reader of the tables stands: the last batch id, lab result (time, then
+    batch id) and alarm id it has seen."""
+
+    batch: int
+    lab_time: datetime | None
+    alarm: int
+    lab_batch: int
 
 
 def _plain(row: Any) -> dict[str, Any]:
