@@ -71,6 +71,7 @@ bench: $(STAMP)
 	python bench/bench_real_data.py
 	python bench/bench_pipeline.py
 	python bench/bench_serve.py
+	python bench/bench_feed.py
 
 # The pull-request report, as CI posts it: make report [BASE=origin/main]
 BASE ?= main

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 KINDS = {"batches": "produced_at", "labs": "measured_at"}  # kind -> the time that dates it
 
@@ -41,12 +44,12 @@ class Sink:
                 fresh.setdefault(row["batch_id"], row)
         if not fresh:
             return 0
-        frame = pd.DataFrame(list(fresh.values()))
-        days = pd.to_datetime(frame[KINDS[kind]]).dt.strftime("%Y-%m-%d")
-        for day, part in frame.groupby(days, sort=True):
+        table = pa.Table.from_pylist(list(fresh.values()))  # once: the days are slices
+        days = pc.strftime(table[KINDS[kind]], format="%Y-%m-%d")
+        for day in sorted(set(days.to_pylist())):
             folder = self.root / kind / f"day={day}"
             folder.mkdir(parents=True, exist_ok=True)
-            _write_whole(part.reset_index(drop=True), folder / f"part-{tag}.parquet")
+            _write_whole(table.filter(pc.equal(days, day)), folder / f"part-{tag}.parquet")
         known.update(fresh)
         return len(fresh)
 
@@ -58,14 +61,14 @@ class Sink:
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
-def _write_whole(frame: pd.DataFrame, path: Path) -> None:
+def _write_whole(table: pa.Table, path: Path) -> None:
     """``path`` appears complete or not at all (a new name if one is taken)."""
     target, n = path, 1
     while target.exists():
         target = path.with_name(f"{path.stem}-{n}.parquet")
         n += 1
     temporary = target.with_name(f".{target.name}.tmp")
-    frame.to_parquet(temporary, index=False)
+    pq.write_table(table, temporary)
     with open(temporary, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temporary, target)
