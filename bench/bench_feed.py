@@ -31,35 +31,28 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from co2mix.core.params_file import load_params  # noqa: E402
 from co2mix.feed.broker import LocalBroker, connect  # noqa: E402
-from co2mix.feed.consume import Consumer, ConsumerSettings, Monitors  # noqa: E402
+from co2mix.feed.consume import Consumer, ConsumerSettings, open_consumer  # noqa: E402
 from co2mix.feed.monitor_replay import replay_monitors  # noqa: E402
 from co2mix.feed.produce import plant_batches, plant_events, replay  # noqa: E402
-from co2mix.feed.scoring import Scorer  # noqa: E402
-from co2mix.feed.sink import Sink  # noqa: E402
 from co2mix.serving.artifacts import load_artifacts  # noqa: E402
-from co2mix.serving.feed_store import FeedStore  # noqa: E402
 
 
-def consumer(url, art, params, folder: Path, name: str) -> Consumer:
+def consumer(url, folder: Path, name: str) -> Consumer:
     settings = ConsumerSettings(name=name, block_ms=50)
-    store = FeedStore(create_engine(f"sqlite:///{folder / 'feed.sqlite'}"))
-    return Consumer(
-        connect(url), Scorer(art), store, Sink(folder / "sink"),
-        Monitors(params, art.train, settings), settings,
-    )  # fmt: skip
+    database = f"sqlite:///{folder / 'feed.sqlite'}"
+    return open_consumer(ROOT, url, folder / "sink", database, settings)
 
 
 def throughput(url, art, params, batches: int, folder: Path) -> None:
     events = plant_events(plant_batches(params, "none", 1.0, batches), params)
     replay(connect(url), events, rate=0)
-    reader = consumer(url, art, params, folder, "throughput")
+    reader = consumer(url, folder, "throughput")
     start = time.perf_counter()
     handled = reader.run(until_idle=True)
     seconds = time.perf_counter() - start
@@ -75,7 +68,7 @@ def lag(url, art, params, batches: int, rate: float, folder: Path) -> None:
     events = plant_events(frame, params)
     span = frame[params.data.time_column].iloc[-1] - frame[params.data.time_column].iloc[0]
     speed = span.total_seconds() / (batches / rate)  # times real time for ~rate batches/s
-    reader = consumer(url, art, params, folder, "lag")
+    reader = consumer(url, folder, "lag")
     stop = threading.Event()
     worker = threading.Thread(target=reader.run, kwargs={"stop": stop.is_set})
     worker.start()

@@ -1,6 +1,9 @@
 """generate stage: simulate the plant's reference and current batches with their truth."""
 
+from pathlib import Path
+
 from co2mix.core import paths, records
+from co2mix.core.contracts import read_checked
 from co2mix.core.io import staged_outputs
 from co2mix.core.params_file import load_params, plant_params
 from co2mix.core.stage import run_stage
@@ -9,7 +12,11 @@ from co2mix.simulate.dataset import generate, summarize
 
 def main() -> None:
     params = plant_params(load_params(), "generate")
-    data = generate(params.generate, params.data)
+    current = params.generate.current
+    fed = None
+    if current.source == "feed":  # the live feed's export (co2mix feed export)
+        fed = read_checked(Path(current.feed_file), params, "co2mix feed export")
+    data = generate(params.generate, params.data, fed)
     metrics = summarize(data)
     with staged_outputs() as out:
         out.parquet(data.reference, paths.REFERENCE)

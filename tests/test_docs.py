@@ -180,3 +180,32 @@ def test_the_fresh_data_tutorial_runs_as_written(reproduced_copy):
     [record] = drifted
     assert record[next(n for n in names if n.endswith("drift_detected"))] == "True"
     assert record[next(n for n in names if n.endswith("strength_mpa.decision"))] == "refreshed"
+
+
+@pytest.mark.integration
+def test_the_live_feed_tutorial_runs_as_written(reproduced_copy):
+    from tests.servers import skip_or_fail
+
+    if shutil.which("redis-server") is None:
+        skip_or_fail("redis-server is not installed (apt-get install redis-server)")
+    project, _ = reproduced_copy
+    before = _champion_md5(project)
+    run(["git", "add", "-A"], project)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    script = tutorial_script(ROOT / "docs/tutorials/live-feed.md")
+    said = run(["bash", "-euo", "pipefail", "-c", script], project).stdout
+    assert "decision: refreshed" in said
+    ratio = float(said.split("RMSE/sigma on the latest rows:")[1].split()[0])
+    assert ratio <= 1.15
+    assert "strength residual CUSUM|S down" in said  # the monitor saw the weaker cement
+    served = json.loads((project / "served.json").read_text())
+    after = _champion_md5(project)
+    assert after != before
+    assert served["models"]["strength_mpa"]["md5"] == after
+
+
+def _champion_md5(project: Path) -> str:
+    """The published strength champion file's md5 (as DVC's cache names it)."""
+    import hashlib
+
+    return hashlib.md5((project / "data/champions/strength_mpa.skops").read_bytes()).hexdigest()

@@ -170,6 +170,24 @@ def test_advice_meets_the_target_within_support_and_is_deterministic(client, ser
     assert advice["seconds"] <= params.serve.advise_seconds
 
 
+def test_advice_applies_an_exposure_class_and_reports_its_specification(client):
+    plain = client.post("/v1/advise", json={"strength_target_mpa": 25.0}).json()
+    assert plain["specification"]["exposure_class"] is None
+    assert plain["cost_per_m3"] > 0
+    answer = client.post("/v1/advise", json={"strength_target_mpa": 25.0, "exposure_class": "XC4"})
+    assert answer.status_code == 200, answer.text
+    advice = answer.json()
+    limits = advice["specification"]["exposure_limits"]
+    assert advice["strength_target_mpa"] == 30.0  # raised to XC4's least strength class
+    mix = advice["mix"]
+    binder = mix["cement"] + mix["slag"] + mix["fly_ash"]
+    assert mix["water"] / binder <= limits["max_water_binder"] + 1e-3
+    assert binder >= limits["min_binder_kg"] - 0.5
+    unknown = client.post("/v1/advise", json={"strength_target_mpa": 25.0, "exposure_class": "XZ"})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"][-1] == "exposure_class"
+
+
 def test_a_target_no_supported_mix_reaches_is_a_clear_422(client):
     answer = client.post("/v1/advise", json={"strength_target_mpa": 120.0})
     assert answer.status_code == 422

@@ -16,12 +16,10 @@ from sqlalchemy import create_engine
 from co2mix.core.contracts import check_frame
 from co2mix.core.params_file import load_params
 from co2mix.feed.broker import LocalBroker, connect
-from co2mix.feed.consume import Consumer, ConsumerSettings, Monitors
+from co2mix.feed.consume import ConsumerSettings, open_consumer
 from co2mix.feed.export import exported, with_reference_types
 from co2mix.feed.produce import plant_batches, plant_events, replay
-from co2mix.feed.scoring import Scorer
 from co2mix.feed.sink import Sink
-from co2mix.serving.artifacts import load_artifacts
 from co2mix.serving.feed_store import DEAD, STREAM, FeedStore
 from co2mix.serving.feed_store import stream_status as lag
 
@@ -33,14 +31,9 @@ def _produce(project, url, batches, scenario="none"):
 
 
 def _consumer(project, url, tmp_path, name="test"):
-    params = load_params(project / "params.yaml")
-    art = load_artifacts(project)
     settings = ConsumerSettings(name=name, block_ms=50)
-    store = FeedStore(create_engine(f"sqlite:///{tmp_path / 'feed.sqlite'}"))
-    return Consumer(
-        connect(url), Scorer(art), store, Sink(tmp_path / "sink"),
-        Monitors(params, art.train, settings), settings,
-    )  # fmt: skip
+    database = f"sqlite:///{tmp_path / 'feed.sqlite'}"
+    return open_consumer(project, url, tmp_path / "sink", database, settings)
 
 
 def test_every_record_is_scored_stored_and_acknowledged_once(reproduced, broker, tmp_path):

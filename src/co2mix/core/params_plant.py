@@ -22,7 +22,7 @@ from co2mix.core.params_base import (
     unique,
 )
 from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
-from co2mix.physics.truth import DESIGNED_COLUMNS
+from co2mix.physics.truth import DESIGNED_COLUMNS, MIX_COLUMNS
 
 Scenario = Literal["none", "winter", "supplier", "recipes", "sensor_fault", "new_supplier"]
 OptimizerName = Literal["differential_evolution", "dual_annealing", "direct", "random_search"]
@@ -46,6 +46,11 @@ class Period(Section):
 class Current(Period):
     scenario: Scenario
     magnitude: NonNegative
+    # simulate: the simulator makes the current batch; feed: the live feed's export is
+    # the current batch (co2mix feed export), with scenario and magnitude saying what the
+    # producer ran (its truth record: the simulator knows what that moved)
+    source: Literal["simulate", "feed"] = "simulate"
+    feed_file: str = "data/feed/current.parquet"  # the export generate reads (source: feed)
 
 
 class Faults(Section):
@@ -128,6 +133,26 @@ class OptimizeContext(Section):
     cement_supplier: str
 
 
+class StrengthBasis(Section):
+    """How ``optimize.strength_target_mpa`` is read: ``mean``, the mix's expected strength
+    must reach it; ``characteristic`` (EN 206, ACI 318), at most ``fractile`` of the
+    batches poured from the mix may fall below it, so the mix is designed for the mean
+    target + z(1 - fractile) x sd, the sd the plant's own (the published strength
+    champion's RMSE on the latest fresh rows), never below ``sd_floor_mpa``."""
+
+    basis: Literal["mean", "characteristic"]
+    fractile: Annotated[float, Field(gt=0.0, lt=0.5)]
+    sd_floor_mpa: NonNegative  # the least sd the margin is computed with
+
+
+class ExposureLimit(Section):
+    """One exposure class's durability limits (EN 206 Annex F's recommended values)."""
+
+    max_water_binder: Positive  # water / (cement + slag + fly ash)
+    min_binder_kg: NonNegative  # cement + slag + fly ash, kg/m3
+    min_strength_mpa: NonNegative  # the least characteristic (cylinder) strength
+
+
 class Optimize(Section):
     surrogate: str
     optimizer: OptimizerName
@@ -149,6 +174,10 @@ class Optimize(Section):
     truth_budget: Annotated[int, Field(ge=1000)]
     pareto_targets_mpa: Annotated[list[Positive], Field(min_length=1)]
     n_jobs: Annotated[int, Field(ge=1)]
+    strength: StrengthBasis
+    exposure_class: str | None  # a key of exposure_classes: its limits apply
+    exposure_classes: dict[str, ExposureLimit]
+    prices_per_kg: dict[str, NonNegative]  # material -> price per kg: cost_per_m3 reported
 
     _unique_names = field_validator("surrogates", "optimizers")(unique)
 
@@ -168,6 +197,18 @@ class Optimize(Section):
         if inverted:
             raise ValueError(f"lower bound above upper bound: {', '.join(inverted)}")
         return bounds
+
+    @model_validator(mode="after")
+    def _known_exposure_and_prices(self) -> Optimize:
+        if self.exposure_class is not None and self.exposure_class not in self.exposure_classes:
+            raise ValueError(
+                f"exposure_class {self.exposure_class!r} is not one of exposure_classes "
+                f"{sorted(self.exposure_classes)}"
+            )
+        unknown = sorted(set(self.prices_per_kg) - set(MIX_COLUMNS))
+        if unknown:
+            raise ValueError(f"prices_per_kg: {unknown} are not mix materials {list(MIX_COLUMNS)}")
+        return self
 
     @model_validator(mode="after")
     def _answer_is_benchmarked(self) -> Optimize:

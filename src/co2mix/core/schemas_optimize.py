@@ -30,6 +30,10 @@ class TruthCheck(TypedDict):
     truly_feasible: NotRequired[bool]
     reduction_pct: NotRequired[float | None]
     gap_to_optimum_pct: NotRequired[float | None]
+    # share of the mix's batches the plant would produce below the specified target
+    # (dosing scatter and the test's noise), and the mix's cost (optimize.prices_per_kg)
+    true_fraction_below_target: NotRequired[float | None]
+    cost_per_m3: NotRequired[float | None]
     mix: NotRequired[dict[str, float | None]]
 
 
@@ -51,6 +55,9 @@ class RunSummary(TypedDict):
     reduction_pct: NotRequired[float | None]
     gap_to_optimum_pct: NotRequired[float | None]
     gap_to_optimum_max_pct: NotRequired[float | None]
+    true_fraction_below_target: NotRequired[float | None]
+    true_fraction_below_max: NotRequired[float | None]  # the worst seed's
+    cost_per_m3: NotRequired[float | None]
 
 
 class ReferenceMix(TypedDict):
@@ -67,10 +74,24 @@ class PlantNow(TypedDict):
     strength_factor: float
 
 
+class Specified(TypedDict):
+    """How the strength target was read (optimize.strength, optimize.exposure_class)."""
+
+    basis: str  # mean | characteristic
+    fractile: float | None
+    sd_mpa: float  # the production sd the margin was computed with
+    sd_source: str
+    margin_mpa: float
+    required_mean_mpa: float  # what the mix is designed to reach on average
+    exposure_class: str | None
+    exposure_limits: dict[str, float] | None
+
+
 class OptimizeMetrics(TypedDict):
     feasible: bool
     strength_target_mpa: float
     surrogate: str
+    specification: NotRequired[Specified]
     plant: NotRequired[PlantNow]
     reference_mix: ReferenceMix
     true_optimum: NotRequired[Optimum]

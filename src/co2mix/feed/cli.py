@@ -129,30 +129,15 @@ def _produce(args: argparse.Namespace) -> int:
 
 
 def _consume(args: argparse.Namespace) -> int:
-    from co2mix.feed.broker import connect
-    from co2mix.feed.consume import Consumer, ConsumerSettings, Monitors
-    from co2mix.feed.scoring import Scorer
-    from co2mix.feed.sink import Sink
-    from co2mix.serving.artifacts import load_artifacts
-    from co2mix.serving.feed_store import FeedStore
-    from co2mix.serving.log import RequestLog, database_url
+    from co2mix.feed.consume import ConsumerSettings, open_consumer
+    from co2mix.serving.log import database_url
 
-    params = _params(args.root)
-    art = load_artifacts(args.root)
-    client = connect(args.url)
     settings = ConsumerSettings(
         name=args.name, min_idle_ms=args.min_idle_ms, contributions=args.contributions
     )
-    engine = RequestLog(database_url(args.database_url, args.root), {}).engine
     sink = args.sink if args.sink.is_absolute() else args.root / args.sink
-    consumer = Consumer(
-        client,
-        Scorer(art, settings.contributions),
-        FeedStore(engine),
-        Sink(sink),
-        Monitors(params, art.train, settings),
-        settings,
-    )
+    url = database_url(args.database_url, args.root)
+    consumer = open_consumer(args.root, args.url, sink, url, settings)
     stopping = {"now": False}
 
     def stop(*_: object) -> None:

@@ -15,9 +15,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import redis
+from sqlalchemy import create_engine
 
 from co2mix.core.params import PlantParams
 from co2mix.feed.broker import MAXLEN, ensure_group
@@ -185,6 +187,28 @@ class Consumer:
         )
         self.store.write([], rows, [])
         return alarms
+
+
+def open_consumer(
+    root: Path, url: str, sink: Path, database_url: str, settings: ConsumerSettings
+) -> Consumer:
+    """A consumer of the project at ``root``: its params and published champions, the
+    broker at ``url``, the sink folder and the database (the service's)."""
+    from co2mix.core.params_file import load_params, plant_params
+    from co2mix.feed.broker import connect
+    from co2mix.serving.artifacts import load_artifacts
+
+    params = plant_params(load_params(root / "params.yaml"), "co2mix feed consume")
+    art = load_artifacts(root)
+    engine = create_engine(database_url)
+    return Consumer(
+        connect(url),
+        Scorer(art, settings.contributions),
+        FeedStore(engine),
+        Sink(sink),
+        Monitors(params, art.train, settings),
+        settings,
+    )
 
 
 def _batch_row(

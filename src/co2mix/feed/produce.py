@@ -1,16 +1,16 @@
 """``co2mix feed produce``: the simulated plant, replayed onto the stream as it happens.
 
 The same simulator and scenarios as the generate stage (so the truth is known), on a
-random stream of its own (:data:`FEED_STREAM`): a batch record at each batch's production
-time, its lab result ``age_days`` later, merged in time order and sent at ``rate`` times
-real time (0: as fast as the broker takes them). The batches follow the current period's
-start and pace (``generate.current``): ``--batches 5000`` is about that year.
+random stream of its own (:func:`co2mix.simulate.dataset.feed_batches`): a batch record
+at each batch's production time, its lab result ``age_days`` later, merged in time order
+and sent at ``rate`` times real time (0: as fast as the broker takes them). The batches
+follow the current period's start and pace (``generate.current``): ``--batches 5000`` is
+about that year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,10 +25,8 @@ from co2mix.feed.broker import MAXLEN
 from co2mix.feed.messages import SCHEMA_VERSION, encode
 from co2mix.physics.truth import STRENGTH
 from co2mix.serving.feed_store import STREAM
-from co2mix.simulate.plant import BatchSpec, simulate_batch
-from co2mix.simulate.scenarios import drivers_for
+from co2mix.simulate.dataset import feed_batches
 
-FEED_STREAM = 9  # the feed's random stream: neither the reference's (0) nor the current's (1)
 PIPELINE = 500  # entries sent to the broker in one round trip, at most
 
 
@@ -41,15 +39,8 @@ class Event:
 def plant_batches(
     params: PlantParams, scenario: Scenario, magnitude: float, batches: int
 ) -> pd.DataFrame:
-    """``batches`` clean batches from the start of the current period, at its pace, with
-    ``scenario`` applied from the first; ids follow the generate stage's."""
-    gen = params.generate
-    current = gen.current
-    days_per_batch = (current.end - current.start).days / current.rows
-    end = current.start + dt.timedelta(days=max(1, math.ceil(batches * days_per_batch)))
-    first_id = gen.reference.rows + current.rows
-    spec = BatchSpec(batches, current.start, end, first_id, FEED_STREAM)
-    return simulate_batch(gen, params.data, spec, drivers_for(scenario, magnitude))
+    """The producer's batches (:func:`co2mix.simulate.dataset.feed_batches`)."""
+    return feed_batches(params.generate, params.data, scenario, magnitude, batches)
 
 
 def plant_events(frame: pd.DataFrame, params: PlantParams) -> list[Event]:

@@ -35,6 +35,13 @@ from co2mix.optimize.problem import (
     true_values,
 )
 from co2mix.optimize.solvers import Recorder
+from co2mix.optimize.specification import (
+    Specification,
+    cost_per_m3,
+    dosed,
+    fraction_below,
+    specification,
+)
 from co2mix.optimize.summary import Run, aggregate, convergence, record, rounded, rounded_check
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
@@ -54,9 +61,16 @@ class Outcome:
 
 
 class Benchmark:
-    def __init__(self, params: PlantParams, surrogates: dict[str, Surrogate], train: pd.DataFrame):
+    def __init__(
+        self,
+        params: PlantParams,
+        surrogates: dict[str, Surrogate],
+        train: pd.DataFrame,
+        spec: Specification | None = None,
+    ):
         self.params = params
         self.opt = params.optimize
+        self.spec = spec or specification(params, None)
         self.surrogates = surrogates
         support = DataSupport.fit(train, params) if self.opt.support.enabled else None
         predictors = {name: s.predict for name, s in (surrogates | {PLANT.name: PLANT}).items()}
@@ -72,7 +86,8 @@ class Benchmark:
     # ------------------------------------------------------------------ pieces
 
     def problem(self, target: float, margin: float = 0.0, support: bool = True) -> Problem:
-        return self.setting.problem(target + margin, support)
+        """Mixes specified at ``target`` (designed for its required mean) + ``margin``."""
+        return self.setting.problem(self.spec.required_mean(target) + margin, support)
 
     def solve(
         self,
@@ -141,17 +156,30 @@ class Benchmark:
         truth = frame.iloc[0]
         optimum_co2 = optimum.get(CO2)
         gap = 100.0 * (truth[CO2] / optimum_co2 - 1.0) if optimum_co2 else np.nan
+        below = self.fraction_below(run.recorder.best_x, target)
+        if self.spec.basis == "characteristic":
+            truly = below <= self.spec.fractile
+        else:
+            truly = bool(truth[STRENGTH] >= target - self.opt.truth_tolerance_mpa)
+        cost = cost_per_m3(truth, self.opt.prices_per_kg)
         run.check = TruthCheck(
             feasible=True,
             predicted_co2_kg_m3=float(co2_pred[0]),
             predicted_strength_mpa=float(strength_pred[0]),
             true_co2_kg_m3=float(truth[CO2]),
             true_strength_mpa=float(truth[STRENGTH]),
-            truly_feasible=bool(truth[STRENGTH] >= target - self.opt.truth_tolerance_mpa),
+            truly_feasible=bool(truly),
             reduction_pct=self._reduction(truth[CO2]),
             gap_to_optimum_pct=gap,
+            true_fraction_below_target=below,
+            cost_per_m3=np.nan if cost is None else cost,
             mix={c: rounded(truth[c], 1) for c in MIX_COLUMNS},
         )
+
+    def fraction_below(self, mix: np.ndarray, target: float) -> float:
+        """The share of ``mix``'s batches the plant would produce below ``target``."""
+        strength = mix_frame(dosed(mix, self.params), self.params)[STRENGTH].to_numpy()
+        return fraction_below(strength, target, self.params.generate.noise.strength_sigma)
 
     # ------------------------------------------------------------------ the benchmark
 
@@ -172,7 +200,7 @@ class Benchmark:
 
     def _evaluate(self) -> Outcome:
         opt = self.opt
-        target = opt.strength_target_mpa
+        target = self.spec.target_mpa
         optimum = self.true_optimum(target)
         optimum_unsupported = self.true_optimum(target, support=False)
 
@@ -186,6 +214,7 @@ class Benchmark:
             "feasible": False,
             "strength_target_mpa": target,
             "surrogate": opt.surrogate,
+            "specification": self.spec.record(),
             "reference_mix": self._reference_mix(),
             "true_optimum": optimum,
             "true_optimum_without_support": optimum_unsupported,
@@ -243,7 +272,7 @@ class Benchmark:
     def _optimizer_comparison(
         self, answer: Surrogate, margin: float, optimum: Optimum
     ) -> dict[str, list[Run]]:
-        target = self.opt.strength_target_mpa
+        target = self.spec.target_mpa
         jobs = [(o, s) for o in self.opt.optimizers for s in self.seeds_for(o)]
         results: dict[str, list[Run]] = {}
         for optimizer, seed in jobs:
@@ -299,27 +328,35 @@ class Benchmark:
 
 
 def run_benchmark(
-    params: PlantParams, surrogates: dict[str, Surrogate], train: pd.DataFrame
+    params: PlantParams,
+    surrogates: dict[str, Surrogate],
+    train: pd.DataFrame,
+    spec: Specification | None = None,
 ) -> Outcome:
     """The whole optimize stage's computation, after a quick check that the answer's
-    surrogate can reach ``optimize.strength_target_mpa`` at all."""
-    benchmark = Benchmark(params, surrogates, train)
-    check_reachable(params, surrogates[params.optimize.surrogate], benchmark.setting)
+    surrogate can reach the required mean of ``optimize.strength_target_mpa`` at all."""
+    benchmark = Benchmark(params, surrogates, train, spec)
+    required = benchmark.spec.required_mean(benchmark.spec.target_mpa)
+    check_reachable(params, surrogates[params.optimize.surrogate], benchmark.setting, required)
     return benchmark.run()
 
 
-def check_reachable(params: PlantParams, surrogate: Surrogate, setting: Setting) -> None:
+def check_reachable(
+    params: PlantParams, surrogate: Surrogate, setting: Setting, required: float
+) -> None:
     """Refuse, in seconds, a strength target no supported mix is predicted to reach
     (the benchmark would spend minutes to report every run infeasible), naming the key
     and the highest strength the answer's surrogate reaches."""
-    target = params.optimize.strength_target_mpa
+    target = required
     highest = highest_strength(
         params, setting.support, surrogate.predict, setting.starts, params.optimize.seeds[0]
     )
     if highest is None or highest < target:
         reach = "no mix at all" if highest is None else f"at most {highest:.1f} MPa"
+        specified = params.optimize.strength_target_mpa
+        mean = f" (a required mean of {target:g} MPa)" if target != specified else ""
         raise ParamsError(
-            f"params.yaml: optimize.strength_target_mpa = {target:g}: no mix within "
+            f"params.yaml: optimize.strength_target_mpa = {specified:g}{mean}: no mix within "
             f"optimize.bounds, the mix limits and the data support is predicted to reach it; "
             f"the highest the {surrogate.name} surrogate reaches is {reach}"
         )

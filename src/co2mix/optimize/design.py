@@ -92,11 +92,15 @@ def design_mix(
     starts: np.ndarray,
     seed: int,
     seconds: float,
+    required_mpa: float | None = None,
 ) -> Design:
-    """The lowest-CO2 mix meeting ``optimize.strength_target_mpa`` under
-    ``optimize.context``; :class:`DeadlineExceeded` after ``seconds``."""
+    """The lowest-CO2 mix whose predicted strength reaches ``required_mpa`` (default:
+    ``optimize.strength_target_mpa``; a characteristic target's required mean, see
+    :mod:`co2mix.optimize.specification`) under ``optimize.context``;
+    :class:`DeadlineExceeded` after ``seconds``."""
     deadline = time.perf_counter() + seconds
-    problem = Problem(params, params.optimize.strength_target_mpa, support)
+    required = params.optimize.strength_target_mpa if required_mpa is None else required_mpa
+    problem = Problem(params, required, support)
     score = _with_deadline(lambda x: problem.score(x, predict), deadline)
     recorder = _search(params, score, problem, seed, starts)
     if recorder.best_x is not None:

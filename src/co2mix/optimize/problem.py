@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 from co2mix.core.params import PlantParams
 from co2mix.core.params_base import Support
 from co2mix.optimize.compiled import Columns
+from co2mix.optimize.specification import exposure_violation
 from co2mix.physics import truth
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH, TARGETS
 
@@ -164,7 +165,8 @@ class Problem:
         return [(bounds[v][0], bounds[v][1]) for v in DESIGNED_COLUMNS]
 
     def limit_violation(self, columns: Columns) -> np.ndarray:
-        """Mix-design limits, each scaled so that 1 is a large breach."""
+        """Mix-design limits and the exposure class's (``optimize.exposure_class``), each
+        scaled so that 1 is a large breach."""
         limits = self.params.optimize.limits
         binder = truth.binder_kg(columns)
         safe = np.maximum(binder, 1e-9)
@@ -172,11 +174,14 @@ class Problem:
         low, high = limits.water_binder
         fly_share = np.asarray(columns["fly_ash"], dtype=float) / safe
         fine_agg = np.asarray(columns[FINE_AGG], dtype=float)
+        opt = self.params.optimize
+        exposure = opt.exposure_classes[opt.exposure_class] if opt.exposure_class else None
         return (
             10.0 * (np.maximum(low - wb, 0.0) + np.maximum(wb - high, 0.0))
             + 10.0 * np.maximum(truth.scm_share(columns) - limits.scm_share_max, 0.0)
             + 10.0 * np.maximum(fly_share - limits.fly_ash_share_max, 0.0)
             + np.maximum(limits.fine_agg_min_kg - fine_agg, 0.0) / 100.0
+            + exposure_violation(columns, exposure)
         )
 
     def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:

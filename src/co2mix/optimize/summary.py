@@ -21,6 +21,8 @@ Number = Literal[
     "true_strength_mpa",
     "reduction_pct",
     "gap_to_optimum_pct",
+    "true_fraction_below_target",
+    "cost_per_m3",
 ]
 NUMBERS: tuple[Number, ...] = get_args(Number)
 
@@ -99,6 +101,9 @@ def aggregate(runs: list[Run]) -> RunSummary:
             "reduction_pct": mean("reduction_pct"),
             "gap_to_optimum_pct": mean("gap_to_optimum_pct"),
             "gap_to_optimum_max_pct": rounded(max(values("gap_to_optimum_pct"))),
+            "true_fraction_below_target": mean("true_fraction_below_target"),
+            "true_fraction_below_max": rounded(max(values("true_fraction_below_target"))),
+            "cost_per_m3": mean("cost_per_m3"),
         }
     return summary
 

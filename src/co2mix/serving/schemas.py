@@ -98,6 +98,14 @@ def advise_request(art: Artifacts) -> type[BaseModel] | None:
         mixing_time_s=(float, Field(default=context.mixing_time_s, gt=0.0, le=600.0)),
         drum_rpm=(float, Field(default=context.drum_rpm, gt=0.0, le=30.0)),
         cement_supplier=(Literal[suppliers], Field(default=context.cement_supplier)),  # type: ignore[arg-type]
+        exposure_class=(  # type: ignore[arg-type]
+            Literal[classes] | None if (classes := tuple(opt.exposure_classes)) else None,
+            Field(
+                default=opt.exposure_class,
+                description="EN 206 exposure class: its max water/binder, min binder and "
+                "least strength apply (optimize.exposure_classes)",
+            ),
+        ),
     )
 
 
@@ -152,5 +160,10 @@ class AdviseResponse(BaseModel):
     strength_mpa: Estimate
     reference_co2_kg_m3: float = Field(description="the champion's CO2 of the reference mix")
     co2_cut_pct: float
+    specification: dict[str, Any] = Field(
+        description="how the target was read: basis (mean or characteristic), the production "
+        "sd and margin, the required mean strength, the exposure class and its limits"
+    )
+    cost_per_m3: float | None = Field(description="materials at optimize.prices_per_kg")
     nearest_real_mix: NearestMix
     seconds: float

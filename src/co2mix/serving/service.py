@@ -23,6 +23,7 @@ from co2mix.modeling.explain import Explainer
 from co2mix.optimize.compiled import Columns, NotCompilable, compile_final, compile_transform
 from co2mix.optimize.design import DeadlineExceeded, design_mix
 from co2mix.optimize.problem import DataSupport, mix_columns, starting_mixes
+from co2mix.optimize.specification import cost_per_m3, specification
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 from co2mix.serving.artifacts import Artifacts, TargetModel
@@ -40,7 +41,8 @@ class Unreachable(ValueError):
         )
         super().__init__(
             f"strength_target_mpa: no mix within optimize.bounds, the mix limits and the "
-            f"data support is predicted to reach {target:g} MPa; {reach}"
+            f"data support is predicted to reach {target:g} MPa (the mean the specified "
+            f"strength needs); {reach}"
         )
 
 
@@ -168,7 +170,11 @@ class Service:
             raise NoAdvice
         context = OptimizeContext(**{k: request[k] for k in OptimizeContext.model_fields})
         optimize = params.optimize.model_copy(
-            update={"context": context, "strength_target_mpa": request["strength_target_mpa"]}
+            update={
+                "context": context,
+                "strength_target_mpa": request["strength_target_mpa"],
+                "exposure_class": request.get("exposure_class", params.optimize.exposure_class),
+            }
         )
         return params.model_copy(update={"optimize": optimize})
 
@@ -187,6 +193,8 @@ class Service:
         """The lowest-CO2 supported mix for the request's context and strength target."""
         start = time.perf_counter()
         params = self._params_for(request)
+        spec = specification(params, self.art.refresh)
+        required = spec.required_mean(spec.target_mpa)
         serve = params.serve
         # One search at a time: it is CPU-bound Python, so searches side by side only slow
         # each other down (16 at once: each 16 times slower, all past the bound). A search
@@ -202,12 +210,13 @@ class Service:
                 self.starts,
                 serve.advise_seed,
                 serve.advise_seconds,
+                required,
             )
         finally:
             self._designing.release()
-        target = params.optimize.strength_target_mpa
+        target = spec.target_mpa
         if design.mix is None:
-            raise Unreachable(target, design.highest_strength)
+            raise Unreachable(required, design.highest_strength)
         advised = mix_columns(design.mix[None, :], params)
         reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
         reference = mix_columns(reference_x, params)
@@ -221,6 +230,10 @@ class Service:
             "strength_mpa": self._estimate(STRENGTH, advised),
             "reference_co2_kg_m3": reference_co2,
             "co2_cut_pct": round(100.0 * (1.0 - co2["prediction"] / reference_co2), 2),
+            "specification": spec.record(),
+            "cost_per_m3": None
+            if (cost := cost_per_m3(advised, params.optimize.prices_per_kg)) is None
+            else round(cost, 2),
             "nearest_real_mix": self._nearest(advised),
             "seconds": round(time.perf_counter() - start, 3),
         }
