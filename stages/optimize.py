@@ -36,6 +36,7 @@ def main() -> None:
         records.write(out, paths.OPTIMIZE_RUNS, outcome.runs)
         records.write_table(out, paths.CONVERGENCE_PLOT, outcome.convergence)
         records.write_table(out, paths.PARETO_PLOT, outcome.pareto)
+        records.write_table(out, paths.COST_FRONT_PLOT, outcome.cost_front)
     seconds = outcome.seconds | {"stage": time.perf_counter() - start}
     write_timing(paths.timing("optimize"), seconds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from co2mix.core.errors import ParamsError
@@ -120,3 +121,26 @@ def test_every_seeds_characteristic_answer_leaves_at_most_five_percent_below(raw
     assert mean["true_fraction_below_target"] > 0.2  # the mean basis: a third below
     assert metrics["answer"]["true_co2_kg_m3"] > mean["true_co2_kg_m3"]  # what the margin costs
     assert metrics["answer"]["cost_per_m3"] > 0
+
+
+def test_efficient_marks_the_points_no_other_beats_on_both():
+    from co2mix.optimize.summary import efficient
+
+    cost = pd.Series([60.0, 70.0, 65.0, None])
+    co2 = pd.Series([200.0, 150.0, 210.0, 100.0])
+    assert efficient(cost, co2) == [True, True, False, False]
+
+
+def test_the_cost_front_trades_co2_for_cost_when_scm_is_dear(raw_params, train):
+    dear = {"cement": 0.10, "slag": 0.60, "fly_ash": 0.60, "water": 0.0,
+            "superplasticizer": 2.0, "coarse_agg": 0.015, "fine_agg": 0.015}  # fmt: skip
+    params = _params(
+        raw_params, prices_per_kg=dear, surrogates=["linear"], surrogate="linear",
+        pareto_targets_mpa=[35.0],
+    )  # fmt: skip
+    front = run_benchmark(params, {"linear": truth_surrogate("linear")}, train).cost_front
+    assert list(front["cost_weight"]) == [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
+    cheapest, greenest = front.iloc[-1], front.iloc[0]
+    assert cheapest["cost_per_m3"] < greenest["cost_per_m3"]
+    assert cheapest["true_co2"] > greenest["true_co2"]
+    assert front["efficient"].sum() >= 2

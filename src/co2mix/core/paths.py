@@ -57,6 +57,7 @@ PLOTS = METRICS / "plots"
 EVALUATE_PLOTS = PLOTS / "evaluate"
 CONVERGENCE_PLOT = PLOTS / "convergence.csv"
 PARETO_PLOT = PLOTS / "pareto.csv"
+COST_FRONT_PLOT = PLOTS / "cost_front.csv"  # the answer's CO2 against its cost
 FORECAST_METRICS = METRICS / "forecast.json"
 FORECAST_PLOTS = PLOTS / "forecast"  # <series>.csv: the champion's backtest with intervals
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from co2mix.core.errors import ParamsError
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import OptimizerName
 from co2mix.core.schemas_optimize import (
@@ -24,7 +23,7 @@ from co2mix.core.schemas_optimize import (
     RunRecord,
     TruthCheck,
 )
-from co2mix.optimize.design import highest_strength
+from co2mix.optimize.design import check_reachable
 from co2mix.optimize.executor import Request, Setting, solve_all
 from co2mix.optimize.problem import (
     DataSupport,
@@ -42,11 +41,20 @@ from co2mix.optimize.specification import (
     fraction_below,
     specification,
 )
-from co2mix.optimize.summary import Run, aggregate, convergence, record, rounded, rounded_check
+from co2mix.optimize.summary import (
+    Run,
+    aggregate,
+    convergence,
+    efficient,
+    record,
+    rounded,
+    rounded_check,
+)
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 
 VARIANTS = ("configured", "without_support", "with_margin")
+COST_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)  # the CO2-cost front's objective weights
 PLANT = Surrogate("plant", true_values, strength_rmse=0.0)  # the physics, for the true optimum
 TRUTH_POPSIZE = 20  # x 6 variables: 120 mixes per generation of the true-optimum search
 
@@ -58,6 +66,7 @@ class Outcome:
     pareto: pd.DataFrame
     seconds: dict[str, float]
     runs: list[RunRecord] = field(default_factory=list)  # every run's proposal
+    cost_front: pd.DataFrame = field(default_factory=pd.DataFrame)  # CO2 against cost
 
 
 class Benchmark:
@@ -85,9 +94,12 @@ class Benchmark:
 
     # ------------------------------------------------------------------ pieces
 
-    def problem(self, target: float, margin: float = 0.0, support: bool = True) -> Problem:
+    def problem(
+        self, target: float, margin: float = 0.0, support: bool = True, cost_weight: float = 0.0
+    ) -> Problem:
         """Mixes specified at ``target`` (designed for its required mean) + ``margin``."""
-        return self.setting.problem(self.spec.required_mean(target) + margin, support)
+        required = self.spec.required_mean(target) + margin
+        return self.setting.problem(required, support, cost_weight)
 
     def solve(
         self,
@@ -110,6 +122,7 @@ class Benchmark:
             popsize or self.opt.popsize,
             problem.strength_required_mpa,
             problem.support is not None,
+            problem.cost_weight,
         )
         if self._planned is not None:
             self._planned.append(request)
@@ -209,6 +222,7 @@ class Benchmark:
         optimizer_runs = self._optimizer_comparison(answer, margin, optimum)
         surrogate_runs = self._surrogate_comparison(target, optimum, optimum_unsupported)
         pareto = self._pareto(answer, margin)
+        cost_front = self._cost_front(answer, margin)
 
         metrics: OptimizeMetrics = {
             "feasible": False,
@@ -248,6 +262,7 @@ class Benchmark:
             pareto,
             seconds,
             runs,
+            cost_front,
         )
 
     def _answer(self, metrics: OptimizeMetrics, runs: list[Run], required: float) -> None:
@@ -323,6 +338,39 @@ class Benchmark:
             )
         return pd.DataFrame(rows)
 
+    def _cost_front(self, answer: Surrogate, margin: float) -> pd.DataFrame:
+        """The answer's setup (first seed) at the specified strength, its objective CO2 +
+        w x cost for each weight of :data:`COST_WEIGHTS` (w in units of the reference
+        mix's CO2 per unit of its cost: at 1, a 1 % saving of either counts the same);
+        ``efficient`` marks the mixes no other one beats on both."""
+        prices = self.opt.prices_per_kg
+        if not prices:
+            return pd.DataFrame()
+        target = self.spec.target_mpa
+        optimum = self.true_optimum(target, seeds=(0,))
+        reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]]), self.params)
+        unit = self.reference[CO2] / float(cost_per_m3(reference.iloc[0], prices) or 1.0)
+        rows = []
+        for weight in COST_WEIGHTS:
+            problem = self.problem(target, margin, cost_weight=weight * unit)
+            run = self.solve(problem, answer, self.opt.optimizer, self.opt.seeds[0])
+            self.truth_check(run, answer.predict, target, optimum)
+            check = run.check
+            rows.append(
+                {
+                    "cost_weight": weight,
+                    "cost_per_m3": rounded(check.get("cost_per_m3", np.nan), 2),
+                    "true_co2": rounded(check.get("true_co2_kg_m3", np.nan), 2),
+                    "true_strength_mpa": rounded(check.get("true_strength_mpa", np.nan), 2),
+                    "true_fraction_below_target": rounded(
+                        check.get("true_fraction_below_target", np.nan), 3
+                    ),
+                }
+            )
+        front = pd.DataFrame(rows)
+        front["efficient"] = efficient(front["cost_per_m3"], front["true_co2"])
+        return front
+
     def _reference_mix(self) -> ReferenceMix:
         return {CO2: rounded(self.reference[CO2]), STRENGTH: rounded(self.reference[STRENGTH])}
 
@@ -336,27 +384,7 @@ def run_benchmark(
     """The whole optimize stage's computation, after a quick check that the answer's
     surrogate can reach the required mean of ``optimize.strength_target_mpa`` at all."""
     benchmark = Benchmark(params, surrogates, train, spec)
+    answer, setting = surrogates[params.optimize.surrogate], benchmark.setting
     required = benchmark.spec.required_mean(benchmark.spec.target_mpa)
-    check_reachable(params, surrogates[params.optimize.surrogate], benchmark.setting, required)
+    check_reachable(params, answer.name, answer.predict, setting.support, setting.starts, required)
     return benchmark.run()
-
-
-def check_reachable(
-    params: PlantParams, surrogate: Surrogate, setting: Setting, required: float
-) -> None:
-    """Refuse, in seconds, a strength target no supported mix is predicted to reach
-    (the benchmark would spend minutes to report every run infeasible), naming the key
-    and the highest strength the answer's surrogate reaches."""
-    target = required
-    highest = highest_strength(
-        params, setting.support, surrogate.predict, setting.starts, params.optimize.seeds[0]
-    )
-    if highest is None or highest < target:
-        reach = "no mix at all" if highest is None else f"at most {highest:.1f} MPa"
-        specified = params.optimize.strength_target_mpa
-        mean = f" (a required mean of {target:g} MPa)" if target != specified else ""
-        raise ParamsError(
-            f"params.yaml: optimize.strength_target_mpa = {specified:g}{mean}: no mix within "
-            f"optimize.bounds, the mix limits and the data support is predicted to reach it; "
-            f"the highest the {surrogate.name} surrogate reaches is {reach}"
-        )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from co2mix.core.errors import ParamsError
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import OptimizerName
 from co2mix.optimize.compiled import Columns
@@ -108,3 +109,26 @@ def design_mix(
         return Design(recorder.best_x, float(co2[0]), float(strength[0]))
     highest = highest_strength(params, support, predict, starts, seed, deadline)
     return Design(None, np.nan, np.nan, highest)
+
+
+def check_reachable(
+    params: PlantParams,
+    name: str,
+    predict: Predictor,
+    support: DataSupport | None,
+    starts: np.ndarray,
+    required: float,
+) -> None:
+    """Refuse, in seconds, a strength no supported mix is predicted to reach (the
+    benchmark would spend minutes to report every run infeasible), naming the key and
+    the highest strength the ``name`` surrogate reaches."""
+    highest = highest_strength(params, support, predict, starts, params.optimize.seeds[0])
+    if highest is None or highest < required:
+        reach = "no mix at all" if highest is None else f"at most {highest:.1f} MPa"
+        specified = params.optimize.strength_target_mpa
+        mean = f" (a required mean of {required:g} MPa)" if required != specified else ""
+        raise ParamsError(
+            f"params.yaml: optimize.strength_target_mpa = {specified:g}{mean}: no mix within "
+            f"optimize.bounds, the mix limits and the data support is predicted to reach it; "
+            f"the highest the {name} surrogate reaches is {reach}"
+        )

@@ -43,6 +43,7 @@ class Request:
     popsize: int
     strength_required_mpa: float
     supported: bool  # the data-support constraint applies
+    cost_weight: float = 0.0  # the objective's weight on cost (the CO2-cost front)
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,17 @@ class Setting:
     starts: np.ndarray
     predictors: Mapping[str, Predictor]
 
-    def problem(self, strength_required_mpa: float, supported: bool) -> Problem:
+    def problem(
+        self, strength_required_mpa: float, supported: bool, cost_weight: float = 0.0
+    ) -> Problem:
         support = self.support if supported else None
-        return Problem(self.params, strength_required_mpa, support)
+        return Problem(self.params, strength_required_mpa, support, cost_weight)
 
     def solve(self, request: Request) -> tuple[Recorder, float]:
         """The run of ``request``: its recorder and seconds."""
-        problem = self.problem(request.strength_required_mpa, request.supported)
+        problem = self.problem(
+            request.strength_required_mpa, request.supported, request.cost_weight
+        )
         predict = self.predictors[request.surrogate]
         return run_solver(
             request.optimizer,

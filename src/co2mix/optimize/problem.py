@@ -158,6 +158,7 @@ class Problem:
     params: PlantParams
     strength_required_mpa: float
     support: DataSupport | None
+    cost_weight: float = 0.0  # kg CO2e per unit of cost in the objective (the CO2-cost front)
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
@@ -185,7 +186,8 @@ class Problem:
         )
 
     def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:
-        """(objective CO2, total constraint violation) of candidates; feasible when 0."""
+        """(objective, total constraint violation) of candidates; feasible when 0. The
+        objective is CO2, plus ``cost_weight`` x the material cost when weighted."""
         columns = Candidates(x, self.params)
         co2, strength = predict(columns)
         violation = (
@@ -194,7 +196,12 @@ class Problem:
         )
         if self.support is not None:
             violation = violation + self.support.violation(columns)
-        return np.asarray(co2, dtype=float), violation
+        objective = np.asarray(co2, dtype=float)
+        if self.cost_weight:
+            prices = self.params.optimize.prices_per_kg
+            cost = sum(np.asarray(columns[m], dtype=float) * p for m, p in prices.items())
+            objective = objective + self.cost_weight * cost
+        return objective, violation
 
 
 def true_values(columns: Columns) -> tuple[np.ndarray, np.ndarray]:

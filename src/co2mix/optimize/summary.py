@@ -121,3 +121,16 @@ def convergence(runs: dict[str, list[Run]], budget: int) -> pd.DataFrame:
             median[i] = np.median(curves[found[:, i], i])
         frame[optimizer] = np.round(median, 3)
     return frame
+
+
+def efficient(cost: pd.Series, co2: pd.Series) -> list[bool]:
+    """Whether each (cost, CO2) point is Pareto-efficient: no other point is at most as
+    costly and as emitting, and below on one (a missing point never is)."""
+    costs = pd.to_numeric(cost, errors="coerce").to_numpy(dtype=float)
+    emissions = pd.to_numeric(co2, errors="coerce").to_numpy(dtype=float)
+    points = [(float(c), float(e)) for c, e in zip(costs, emissions, strict=True)]
+
+    def dominated(c: float, e: float) -> bool:
+        return any(c2 <= c and e2 <= e and (c2 < c or e2 < e) for c2, e2 in points)
+
+    return [bool(np.isfinite([c, e]).all() and not dominated(c, e)) for c, e in points]

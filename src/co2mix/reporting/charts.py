@@ -88,6 +88,25 @@ def pareto(path: Path) -> list[str]:
     )
 
 
+def cost_front(path: Path) -> list[str]:
+    frame = pd.read_csv(path).dropna(subset=["cost_per_m3", "true_co2"])
+    if frame.empty:
+        return []
+    lines = [
+        "CO2 against material cost at the specified strength (the answer's setup with cost",
+        "weighted into its objective; efficient: no other mix is cheaper and lower in CO2):",
+        "",
+        "| cost weight | cost per m3 | true kg CO2e/m3 | share below target | efficient |",
+        "|---|---|---|---|---|",
+    ]
+    for row in frame.itertuples():
+        lines.append(
+            f"| {row.cost_weight:g} | {row.cost_per_m3:.2f} | {row.true_co2:.1f} | "
+            f"{row.true_fraction_below_target:.3f} | {'yes' if row.efficient else ''} |"
+        )
+    return [*lines, ""]
+
+
 def plots_section(root: Path, targets: list[str]) -> list[str]:
     lines = ["## Plots", ""]
     for target in targets:
@@ -97,6 +116,7 @@ def plots_section(root: Path, targets: list[str]) -> list[str]:
     for path, draw in (
         (root / paths.CONVERGENCE_PLOT, convergence),
         (root / paths.PARETO_PLOT, pareto),
+        (root / paths.COST_FRONT_PLOT, cost_front),
     ):
         if path.exists():
             lines += draw(path)
