@@ -17,7 +17,7 @@ from co2mix.core.schemas import RefreshMetrics
 from co2mix.core.schemas_optimize import DesignMetrics
 from co2mix.core.stage import run_stage
 from co2mix.modeling.store import load_published
-from co2mix.optimize.design_space import TargetModel, design_mix
+from co2mix.optimize.design_space import DesignTarget, design_csv_mix
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
         models = {}
         for target in params.design.targets:
             name = params.design.models.get(target) or published[target]["champion"]
-            models[target] = TargetModel(
+            models[target] = DesignTarget(
                 name,
                 load_published(target, name, params.train.features[target]),
                 list(params.train.features[target]),
@@ -44,7 +44,7 @@ def main() -> None:
             ignore_index=True,
         )
         name_column = params.ingest.group_column or params.data.id_column
-        metrics = design_mix(params, models, rows, name_column)
+        metrics = design_csv_mix(params, models, rows, name_column)
     with staged_outputs() as out:
         records.write(out, paths.DESIGN_METRICS, metrics)
     print(describe(metrics))

@@ -11,7 +11,7 @@ from co2mix.core.stage import run_stage
 from co2mix.modeling.refresh import published_rows
 from co2mix.optimize.benchmark import run_benchmark
 from co2mix.optimize.executor import start_workers
-from co2mix.optimize.plant_now import current_plant, describe
+from co2mix.optimize.plant_now import current_plant, describe_plant
 from co2mix.optimize.specification import specification
 from co2mix.optimize.surrogates import build_surrogates, check_setup, load_pipelines
 
@@ -29,7 +29,7 @@ def main() -> None:
     rows = published_rows(params, train, fresh, refreshed)
     surrogates = build_surrogates(params, load_pipelines(params), rows, test)
     outcome = run_benchmark(params, surrogates, train, specification(params, refreshed))
-    outcome.metrics["plant"] = describe(params, truth)
+    outcome.metrics["plant"] = describe_plant(params, truth)
 
     with staged_outputs() as out:
         records.write(out, paths.OPTIMIZE_METRICS, outcome.metrics)

@@ -8,7 +8,7 @@ import pytest
 
 from co2mix.modeling.train import train_one
 from co2mix.optimize.compiled import NotCompilable, compile_pipeline
-from co2mix.optimize.problem import mix_columns
+from co2mix.optimize.problem import candidate_columns
 from co2mix.optimize.surrogates import Members, monotone_refit, pipeline_model
 from co2mix.physics.truth import CO2, STRENGTH
 from co2mix.simulate.dataset import generate
@@ -43,7 +43,7 @@ def candidates(params):
     """Random mixes inside optimize.bounds, with the context's derived features."""
     low, high = np.array(list(params.optimize.bounds.values())).T
     x = low + (high - low) * np.random.default_rng(7).random((500, len(low)))
-    return mix_columns(x, params)
+    return candidate_columns(x, params)
 
 
 @pytest.mark.parametrize("target", [CO2, STRENGTH])

@@ -13,7 +13,7 @@ from co2mix.core.params import CsvParams
 from co2mix.core.params_file import parse_params
 from co2mix.modeling.models import fit_model, model_options
 from co2mix.modeling.registry import FitSpec
-from co2mix.optimize.design_space import TargetModel, design_mix
+from co2mix.optimize.design_space import DesignTarget, design_csv_mix
 from tests.csv_profile import csv_params
 
 
@@ -52,10 +52,10 @@ def params(**design) -> CsvParams:
     return parsed
 
 
-def fitted(p: CsvParams, data: pd.DataFrame, target: str, model: str) -> TargetModel:
+def fitted(p: CsvParams, data: pd.DataFrame, target: str, model: str) -> DesignTarget:
     spec = FitSpec(["a", "b"], [], 0, 0.2, model_options(p.train, model))
     pipeline = fit_model(model, spec, data, data[target]).pipeline
-    return TargetModel(model, pipeline, ["a", "b"])
+    return DesignTarget(model, pipeline, ["a", "b"])
 
 
 def models(p: CsvParams, data: pd.DataFrame, strength_model: str = "linear"):
@@ -67,7 +67,7 @@ def models(p: CsvParams, data: pd.DataFrame, strength_model: str = "linear"):
 
 def test_the_design_finds_the_known_optimum_and_names_the_real_mixes():
     data, p = rows(), params()
-    result = design_mix(p, models(p, data), data, "name")
+    result = design_csv_mix(p, models(p, data), data, "name")
     answer = result["answer"]
     assert answer is not None and answer["feasible"]
     assert answer["predicted"]["cost"] == pytest.approx(5.0, abs=0.1)
@@ -85,7 +85,7 @@ def test_the_support_constraint_keeps_the_answer_near_real_mixes():
     data = data[(data["a"] > 2) | (data["b"] > 7)]  # no real mix near the optimum (0, 5)
     support = {"enabled": True, "box_quantile": 0.0, "neighbour_quantile": 0.5, "fit_rows": 0}
     p = params(support=support)
-    answer = design_mix(p, models(p, data), data.reset_index(drop=True), "name")["answer"]
+    answer = design_csv_mix(p, models(p, data), data.reset_index(drop=True), "name")["answer"]
     assert answer is not None
     assert answer["nearest_distance_sd"] <= answer["support_radius_sd"] + 1e-6
     assert answer["predicted"]["cost"] > 5.5  # the unsupported optimum is not proposed
@@ -94,7 +94,7 @@ def test_the_support_constraint_keeps_the_answer_near_real_mixes():
 def test_a_gaussian_process_constraint_holds_a_margin_of_its_std():
     data = rows(150)
     p = params(margin_std=2.0)
-    result = design_mix(p, models(p, data, "gp"), data, "name")
+    result = design_csv_mix(p, models(p, data, "gp"), data, "name")
     answer = result["answer"]
     assert answer is not None and answer["predicted_std"]["strength"] > 0
     held = answer["predicted"]["strength"] - 2.0 * answer["predicted_std"]["strength"]
@@ -105,9 +105,9 @@ def test_a_gaussian_process_constraint_holds_a_margin_of_its_std():
 def test_an_unreachable_floor_says_so_and_a_model_feature_outside_the_space_is_refused():
     data = rows()
     p = params(constraints={"strength": 100.0})
-    result = design_mix(p, models(p, data), data, "name")
+    result = design_csv_mix(p, models(p, data), data, "name")
     assert result["answer"] is None and "no candidate met every floor" in result["reason"]
     assert result["best_real_mix"] is None
     p = params(variables=["a"], context={"kind": "x"}, bounds={})
     with pytest.raises(ParamsError, match=r"reads \['b'\], which are neither"):
-        design_mix(p, models(p, data), data, "name")
+        design_csv_mix(p, models(p, data), data, "name")

@@ -194,6 +194,7 @@ def test_the_live_feed_tutorial_runs_as_written(reproduced_copy):
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
     script = tutorial_script(ROOT / "docs/tutorials/live-feed.md")
     said = run(["bash", "-euo", "pipefail", "-c", script], project).stdout
+    print(said)  # the alarms, the decision and the ratio: pytest -s shows them
     assert "decision: refreshed" in said
     ratio = float(said.split("RMSE/sigma on the latest rows:")[1].split()[0])
     assert ratio <= 1.15

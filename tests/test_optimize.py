@@ -14,7 +14,7 @@ from co2mix.optimize.problem import (
     Candidates,
     DataSupport,
     Problem,
-    mix_columns,
+    candidate_columns,
     mix_frame,
     true_values,
 )
@@ -78,7 +78,7 @@ def test_candidates_compute_the_truth_only_when_read_and_exactly_as_mix_columns(
     x = np.random.default_rng(0).uniform(
         [80, 0, 0, 130, 0, 900], [520, 300, 150, 220, 6, 1100], (50, 6)
     )
-    eager = mix_columns(x, params)
+    eager = candidate_columns(x, params)
     lazy = Candidates(x, params)
     assert CO2 not in lazy and STRENGTH not in lazy  # what a surrogate's run never pays for
     assert set(eager) - set(lazy) == {CO2, STRENGTH}

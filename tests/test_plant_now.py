@@ -6,7 +6,7 @@ import pytest
 
 from co2mix.core.params_file import parse_params
 from co2mix.optimize.benchmark import run_benchmark
-from co2mix.optimize.plant_now import current_plant, describe
+from co2mix.optimize.plant_now import current_plant, describe_plant
 from co2mix.optimize.problem import true_values
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.physics.truth import DESIGNED_COLUMNS
@@ -35,14 +35,14 @@ def test_without_drift_or_truth_the_params_are_unchanged(params):
     assert current_plant(params, {"current": {"drift": None}}) is params
     same = current_plant(params, drifted("none"))
     assert same == params
-    assert describe(same, drifted("none"))["strength_factor"] == 1.0
+    assert describe_plant(same, drifted("none"))["strength_factor"] == 1.0
 
 
 def test_the_weaker_supplier_and_the_colder_year_reach_the_context(params):
     supplier = current_plant(params, drifted("supplier", weakening=0.12))
     assert supplier.generate.suppliers["A"].strength_factor == pytest.approx(0.88)  # main
     assert supplier.generate.suppliers["B"] == params.generate.suppliers["B"]
-    assert describe(supplier, drifted("supplier"))["strength_factor"] == pytest.approx(0.88)
+    assert describe_plant(supplier, drifted("supplier"))["strength_factor"] == pytest.approx(0.88)
     winter = current_plant(params, drifted("winter", ambient_offset_c=-8.0))
     assert winter.optimize.context.ambient_temp_c == params.optimize.context.ambient_temp_c - 8
     assert params.generate.suppliers["A"].strength_factor == 1.0  # the input is not touched

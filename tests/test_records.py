@@ -26,7 +26,7 @@ def test_a_truth_file_of_the_wrong_shape_is_refused_naming_file_and_key(tmp_path
 def test_a_missing_record_is_none_and_valid_json_is_required(tmp_path):
     assert records.read(paths.CHECK_METRICS, CheckMetrics, tmp_path) is None
     with pytest.raises(InputError, match="not valid JSON"):
-        records.parse("{not json", CheckMetrics, "main:metrics/check.json")
+        records.parse_text("{not json", CheckMetrics, "main:metrics/check.json")
 
 
 def test_writing_a_record_of_the_wrong_shape_writes_nothing(tmp_path):

@@ -15,7 +15,7 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from co2mix.optimize.problem import mix_columns
+from co2mix.optimize.problem import candidate_columns
 from co2mix.physics.truth import CO2, MIX_COLUMNS, STRENGTH
 from co2mix.serving.app import create_app
 from co2mix.serving.log import RequestLog
@@ -158,7 +158,7 @@ def test_advice_meets_the_target_within_support_and_is_deterministic(client, ser
     asked = params.model_copy(
         update={"optimize": params.optimize.model_copy(update={"context": context})}
     )
-    _, strength = service.surrogate(mix_columns(np.array([designed]), asked))
+    _, strength = service.surrogate(candidate_columns(np.array([designed]), asked))
     assert strength[0] >= 32.0 - 0.1
     assert advice["co2_cut_pct"] == pytest.approx(
         100 * (1 - advice["co2_kg_m3"]["prediction"] / advice["reference_co2_kg_m3"]), abs=0.01

@@ -9,7 +9,7 @@ import pytest
 from co2mix.core.errors import ParamsError
 from co2mix.core.params_file import parse_params
 from co2mix.optimize.benchmark import run_benchmark
-from co2mix.optimize.problem import Problem, mix_columns
+from co2mix.optimize.problem import Problem, candidate_columns
 from co2mix.optimize.specification import (
     cost_per_m3,
     dosed,
@@ -64,10 +64,10 @@ def test_an_exposure_class_limits_water_binder_and_binder_and_raises_the_target(
     lean = REFERENCE_X * np.array([0.6, 0.6, 0.6, 0.6, 1.0, 1.0])  # binder below 300 kg
     plain = _params(raw_params)
     for mix in (wet, lean):
-        columns = mix_columns(mix[None, :], params)
+        columns = candidate_columns(mix[None, :], params)
         assert (
             problem.limit_violation(columns)[0]
-            > Problem(plain, 30.0, None).limit_violation(mix_columns(mix[None, :], plain))[0]
+            > Problem(plain, 30.0, None).limit_violation(candidate_columns(mix[None, :], plain))[0]
         )
 
 
@@ -81,11 +81,11 @@ def test_an_unknown_exposure_class_or_price_is_refused_naming_it(raw_params):
 def test_fraction_below_is_the_normal_tail_without_dosing_scatter_and_grows_with_it(raw_params):
     params = _params(raw_params)
     sigma = params.generate.noise.strength_sigma
-    strength = float(mix_columns(REFERENCE_X[None, :], params)[STRENGTH][0])
+    strength = float(candidate_columns(REFERENCE_X[None, :], params)[STRENGTH][0])
     assert fraction_below(np.array([strength]), strength, sigma) == pytest.approx(0.5)
     at_margin = fraction_below(np.array([strength]), strength - 1.6448536 * sigma, sigma)
     assert at_margin == pytest.approx(0.05, abs=1e-6)
-    scattered = mix_columns(dosed(REFERENCE_X, params), params)[STRENGTH]
+    scattered = candidate_columns(dosed(REFERENCE_X, params), params)[STRENGTH]
     with_dosing = fraction_below(scattered, strength - 1.6448536 * sigma, sigma)
     assert 0.05 < with_dosing < 0.15  # dosing adds to the test's noise
     assert fraction_below(scattered, strength - 1.6448536 * sigma, sigma) == with_dosing
@@ -93,7 +93,7 @@ def test_fraction_below_is_the_normal_tail_without_dosing_scatter_and_grows_with
 
 def test_cost_per_m3_prices_every_material(raw_params):
     params = _params(raw_params)
-    columns = mix_columns(REFERENCE_X[None, :], params)
+    columns = candidate_columns(REFERENCE_X[None, :], params)
     prices = params.optimize.prices_per_kg
     expected = sum(float(columns[m][0]) * p for m, p in prices.items())
     assert cost_per_m3(columns, prices) == pytest.approx(expected)

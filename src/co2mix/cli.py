@@ -27,10 +27,12 @@ def parser() -> argparse.ArgumentParser:
 
     top = argparse.ArgumentParser(prog="co2mix", description="co2mix commands")
     commands = top.add_subparsers(dest="command", required=True)
-    serving.add_arguments(commands.add_parser("serve", help="the champions behind an HTTP API"))
+    serving.add_serve_arguments(
+        commands.add_parser("serve", help="the champions behind an HTTP API")
+    )
     serving.add_key_arguments(commands.add_parser("keys", help="the service's API keys"))
     serving.add_log_arguments(commands.add_parser("log", help="the service's request log"))
-    verify.add_arguments(
+    verify.add_verify_arguments(
         commands.add_parser(
             "verify", help="reproduced metrics against the committed ones, within tolerance"
         )
@@ -38,11 +40,13 @@ def parser() -> argparse.ArgumentParser:
     profile = commands.add_parser("profile", help="dataset profiles").add_subparsers(
         dest="action", required=True
     )
-    profile_new.add_arguments(profile.add_parser("new", help="a CSV file as a new profile"))
+    profile_new.add_profile_arguments(profile.add_parser("new", help="a CSV file as a new profile"))
     docs = commands.add_parser("docs-reference", help="the docs' generated reference pages")
     docs.add_argument("--out", type=Path, default=Path("docs/reference"), help="folder to write")
     docs.add_argument("--root", type=Path, default=Path("."), help="the project (params files)")
-    feed.add_arguments(commands.add_parser("feed", help="the plant live, through a Redis stream"))
+    feed.add_feed_arguments(
+        commands.add_parser("feed", help="the plant live, through a Redis stream")
+    )
     return top
 
 
@@ -69,16 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"docs-reference: {figure or 'no forecast metrics: the figure is left as it is'}")
         return 0
     if args.command == "feed":
-        from co2mix.feed.cli import run as feed_command
+        from co2mix.feed.cli import feed_command
 
         return feed_command(args)
     if args.command == "profile":
-        from co2mix.commands.profile_new import run as new_profile
+        from co2mix.commands.profile_new import profile_command
 
-        return new_profile(args)
-    from co2mix.reporting.verify import run
+        return profile_command(args)
+    from co2mix.reporting.verify import verify_command
 
-    return run(args)
+    return verify_command(args)
 
 
 if __name__ == "__main__":

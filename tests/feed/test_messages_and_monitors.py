@@ -7,7 +7,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from co2mix.feed.messages import BATCH_FIELDS, DeadLetter, encode, parse
+from co2mix.feed.messages import BATCH_FIELDS, DeadLetter, encode, parse_entry
 from co2mix.feed.monitors import Cusum, RollingDrift, ks_statistic
 from co2mix.physics.truth import STRENGTH
 from co2mix.simulate.plant import COLUMNS
@@ -30,7 +30,7 @@ def test_a_batch_record_carries_every_plant_column_but_the_strength_label():
 
 
 def test_a_newer_producers_unknown_field_is_kept_not_refused():
-    record = parse(encode(BATCH | {"version": 2, "operator": "shift B"}))
+    record = parse_entry(encode(BATCH | {"version": 2, "operator": "shift B"}))
     assert record.batch_id == 7
     assert record.extra() == {"operator": "shift B"}
 
@@ -52,17 +52,17 @@ def test_a_newer_producers_unknown_field_is_kept_not_refused():
 )
 def test_an_unusable_record_is_a_dead_letter_naming_the_field(fields, said):
     with pytest.raises(DeadLetter) as caught:
-        parse({b"record": orjson.dumps(fields)})
+        parse_entry({b"record": orjson.dumps(fields)})
     assert str(caught.value).startswith(said)
 
 
 def test_not_json_is_a_dead_letter():
     with pytest.raises(DeadLetter, match="not JSON"):
-        parse({b"record": b"{batch"})
+        parse_entry({b"record": b"{batch"})
     with pytest.raises(DeadLetter, match="not JSON"):  # JSON has no NaN
-        parse({b"record": orjson.dumps(BATCH).replace(b'"cement":320.0', b'"cement":NaN')})
+        parse_entry({b"record": orjson.dumps(BATCH).replace(b'"cement":320.0', b'"cement":NaN')})
     with pytest.raises(DeadLetter, match="no 'record' field"):
-        parse({b"other": b"1"})
+        parse_entry({b"other": b"1"})
 
 
 def test_cusum_alarms_once_on_a_lasting_shift_and_never_on_its_own_centre():

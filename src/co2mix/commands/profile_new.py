@@ -292,7 +292,7 @@ def write_profile(
     return inferred
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     """``co2mix profile new``'s options (the command line itself is :mod:`co2mix.cli`)."""
     parser.add_argument("name", metavar="NAME", help="the profile: profiles/NAME/")
     parser.add_argument("--csv", type=Path, required=True, help="the data file")
@@ -304,7 +304,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path("."), help="the project directory")
 
 
-def run(args: argparse.Namespace) -> int:
+def profile_command(args: argparse.Namespace) -> int:
     try:
         inferred = write_profile(args.root, args.name, args.csv, args.target, args.group, args.time)
     except (InputError, ParamsError) as exc:

@@ -96,10 +96,10 @@ def check_frame(frame: pd.DataFrame, params: Params, source: str, min_rows: int 
     try:
         frame_schema(params, frame).validate(frame, lazy=True)
     except SchemaErrors as exc:
-        raise InputError(f"{source}: {describe(exc.failure_cases)}") from None
+        raise InputError(f"{source}: {describe_failures(exc.failure_cases)}") from None
 
 
-def describe(failures: pd.DataFrame) -> str:
+def describe_failures(failures: pd.DataFrame) -> str:
     """The first broken rule as one line: a column's rule before a whole-row rule (a bad
     column breaks the row's too), how many rows, a few of them, and how many more rules."""
     failures = failures.assign(

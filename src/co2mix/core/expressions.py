@@ -79,7 +79,7 @@ class Expression:
 
 
 @functools.lru_cache(maxsize=256)  # the design stage evaluates its limits thousands of times
-def parse(text: str) -> Expression:
+def parse_expression(text: str) -> Expression:
     """``text`` checked; a ``ValueError`` saying what is not allowed (params validators
     turn it into an error naming the key; :func:`expression` does at run time)."""
     if "@" in text:
@@ -101,7 +101,7 @@ def parse(text: str) -> Expression:
 def expression(text: str, key: str) -> Expression:
     """:func:`parse`, its refusal a :class:`ParamsError` naming ``key``."""
     try:
-        return parse(text)
+        return parse_expression(text)
     except ValueError as exc:
         raise ParamsError(f"params.yaml: {key} = {text!r}: {exc}") from None
 
@@ -117,7 +117,7 @@ def checked(texts: Any) -> Any:
         if not isinstance(text, str):
             continue  # the field's own type check says what is wrong
         try:
-            parse(text)
+            parse_expression(text)
         except ValueError as exc:
             where = f"{name} = " if name is not None else ""
             raise ValueError(f"{where}{text!r}: {exc}") from None

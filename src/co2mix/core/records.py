@@ -106,6 +106,6 @@ def read(path: Path, schema: type[Record], root: Path = Path(".")) -> Record | N
     return None if raw is None else check(raw, schema, str(root / path))
 
 
-def parse(text: str | None, schema: type[Record], where: str) -> Record | None:
+def parse_text(text: str | None, schema: type[Record], where: str) -> Record | None:
     """A record from JSON text (a file at another git revision), or None for no text."""
     return None if not text else check(loads_json(text, where), schema, where)

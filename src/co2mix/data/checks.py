@@ -56,7 +56,7 @@ class CheckOutcome:
         return self.metrics["drift_detected"] or not self.metrics["integrity_ok"]
 
 
-def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def _sample_rows(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     if rows == 0 or len(frame) <= rows:
         return frame
     return frame.sample(n=rows, random_state=seed).sort_index()
@@ -168,8 +168,8 @@ def run_checks(
         labels=data.targets,
         sensors=data.sensor_columns,
     )
-    ref = _sample(reference, check.sample_rows, check.seed)
-    cur = _sample(current, check.sample_rows, check.seed)
+    ref = _sample_rows(reference, check.sample_rows, check.seed)
+    cur = _sample_rows(current, check.sample_rows, check.seed)
     levels = [ref[c].nunique() for c in cols.categorical]
     tests = len(cols.features) + len(cols.labels) + 1  # every drift score, multivariate too
     thresholds = drift_thresholds.scaled(
@@ -193,7 +193,7 @@ def run_checks(
         "reference_checked": len(ref),
         "current_checked": len(cur),
     }
-    metrics = _metrics(results, (feature_drift, label_drift, multivariate), check, cols, rows)
+    metrics = _check_metrics(results, (feature_drift, label_drift, multivariate), check, cols, rows)
     metrics["new_levels"] = new_levels(reference, current, cols.categorical)
     metrics["outliers"] = implausible_rows(ref, cur, data, check.seed)
     if truth is not None:
@@ -244,7 +244,7 @@ def new_levels(
 DriftResults = tuple[CheckResult, dict[str, CheckResult], CheckResult]
 
 
-def _metrics(
+def _check_metrics(
     results: list[tuple[str, CheckResult]],
     drift: DriftResults,
     check: Check,

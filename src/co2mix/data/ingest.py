@@ -57,7 +57,7 @@ def read_csv(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+def _numeric_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     at = first_non_number(frame[column])
     if at is not None:
         raise InputError(
@@ -93,7 +93,7 @@ def typed(frame: pd.DataFrame, params: CsvParams, path: Path) -> pd.DataFrame:
         elif column == data.time_column:
             out[column] = pd.to_datetime(out[column], errors="raise")
         elif column != data.id_column and column != ingest.group_column:
-            out[column] = _numbers(out, column, path)
+            out[column] = _numeric_column(out, column, path)
     for name, text in ingest.derive.items():
         key = f"ingest.derive.{name}"
         derived = expression(text, key)
@@ -163,12 +163,12 @@ def ingest(params: CsvParams, root: Path = Path(".")) -> Ingested:
         data.order_column,
         ingest_params.group_column,
     )
-    metrics = _metrics(params, len(raw), removed, reference, current)
+    metrics = _ingest_metrics(params, len(raw), removed, reference, current)
     reference, current = (f.drop(columns=LINE).reset_index(drop=True) for f in (reference, current))
     return Ingested(reference, current, metrics)
 
 
-def _metrics(
+def _ingest_metrics(
     params: CsvParams,
     rows_read: int,
     removed: dict[str, int],

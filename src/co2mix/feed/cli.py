@@ -26,7 +26,7 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SINK = Path("data/feed/sink")
 
 
-def add_arguments(feed: argparse.ArgumentParser) -> None:
+def add_feed_arguments(feed: argparse.ArgumentParser) -> None:
     from co2mix.feed.broker import MAXLEN
 
     actions = feed.add_subparsers(dest="action", required=True)
@@ -74,7 +74,7 @@ def add_arguments(feed: argparse.ArgumentParser) -> None:
         action.add_argument("--root", type=Path, default=Path("."), help="the project")
 
 
-def run(args: argparse.Namespace) -> int:
+def feed_command(args: argparse.Namespace) -> int:
     try:
         return {
             "broker": _broker,

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine
 
 from co2mix.core.params import PlantParams
 from co2mix.feed.broker import MAXLEN, ensure_group
-from co2mix.feed.messages import FIELD, BatchRecord, DeadLetter, LabResult, parse
+from co2mix.feed.messages import FIELD, BatchRecord, DeadLetter, LabResult, parse_entry
 from co2mix.feed.monitors import Alarm, Cusum, RollingDrift
 from co2mix.feed.scoring import Scorer
 from co2mix.feed.sink import Sink
@@ -128,7 +128,7 @@ class Consumer:
         dead = self.client.pipeline(transaction=False)
         for entry_id, fields in entries:
             try:
-                record = parse(fields)
+                record = parse_entry(fields)
             except DeadLetter as exc:
                 letter = {"record": fields.get(FIELD, b""), "reason": str(exc), "id": entry_id}
                 dead.xadd(DEAD, letter, maxlen=MAXLEN, approximate=True)  # type: ignore[arg-type]

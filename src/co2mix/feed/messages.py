@@ -6,7 +6,7 @@ batch's strength test comes back (``age_days`` after production). Every record c
 ``version``: a producer newer than this code may add fields, which are kept (stored as
 the record's ``extra``), never dropped and never an error; a record missing a required
 field, or of a kind this code does not know, goes to the dead-letter stream with the
-reason (:func:`parse`).
+reason (:func:`parse_entry`).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def encode(record: dict[str, Any]) -> dict[bytes, bytes]:
     return {FIELD: orjson.dumps(record, option=orjson.OPT_NAIVE_UTC)}
 
 
-def parse(fields: dict[bytes, bytes]) -> Record:
+def parse_entry(fields: dict[bytes, bytes]) -> Record:
     """A stream entry's record, validated; :class:`DeadLetter` naming what is wrong."""
     raw = fields.get(FIELD)
     if raw is None:

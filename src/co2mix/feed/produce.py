@@ -54,7 +54,7 @@ def plant_events(frame: pd.DataFrame, params: PlantParams) -> list[Event]:
         batch_id = int(row[id_column])
         head = {"version": SCHEMA_VERSION, "batch_id": batch_id}
         batch = {**head, "kind": "batch", "produced_at": produced.isoformat()}
-        batch.update({f: _plain(row[f]) for f in fields})
+        batch.update({f: _json_cell(row[f]) for f in fields})
         measured = produced + dt.timedelta(days=int(row["age_days"]))
         lab = {
             **head,
@@ -68,7 +68,7 @@ def plant_events(frame: pd.DataFrame, params: PlantParams) -> list[Event]:
     return [e[2] for e in events]
 
 
-def _plain(value: Any) -> Any:
+def _json_cell(value: Any) -> Any:
     """A frame cell as JSON carries it (numpy scalars to Python, categories to str)."""
     if hasattr(value, "item"):
         return value.item()

@@ -30,7 +30,7 @@ from sklearn.pipeline import Pipeline
 from co2mix.core.params import RowStructure
 from co2mix.core.records import number
 from co2mix.core.schemas import CrossValidatedScores
-from co2mix.modeling.folds import describe, validation_folds
+from co2mix.modeling.folds import describe_folds, validation_folds
 from co2mix.modeling.registry import final_estimator
 
 
@@ -77,7 +77,7 @@ def cross_validate(
         r2s.append(r2_score(y.iloc[val], predicted))
     return {
         "folds": folds,
-        "validation": describe(structure, folds, 1 / folds),
+        "validation": describe_folds(structure, folds, 1 / folds),
         "rmse_mean": number(float(np.mean(rmses))),
         "rmse_std": number(float(np.std(rmses, ddof=1))),
         "r2_mean": number(float(np.mean(r2s))),

@@ -38,9 +38,8 @@ from sklearn.pipeline import Pipeline
 from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.params import Cluster
 from co2mix.core.params_file import require_columns
-from co2mix.modeling.registry import FitSpec, Fitted, preprocessor
+from co2mix.modeling.registry import FitSpec, Fitted, preprocessor, refuse_too_few_rows
 from co2mix.modeling.search import new_study, regressor, search_info, search_space
-from co2mix.modeling.train import refuse_too_few_rows
 from co2mix.modeling.xgboost_options import XGBoostOptions
 
 

@@ -85,7 +85,7 @@ def _ordered(values: np.ndarray, folds: int, fraction: float, column: str) -> li
     return [(order[fit], order[val]) for fit, val in TimeSeriesSplit(folds).split(order)]
 
 
-def describe(structure: RowStructure, folds: int, fraction: float) -> str:
+def describe_folds(structure: RowStructure, folds: int, fraction: float) -> str:
     """How :func:`validation_folds` splits, for the metrics: "5 folds grouped by mix"."""
     how = {"random": "at random", "group": "grouped by", "time": "ordered by"}[structure.kind]
     split = f"{folds} folds" if folds > 1 else f"one split ({fraction:g})"

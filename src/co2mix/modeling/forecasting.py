@@ -142,7 +142,7 @@ def ridge(history: History, seed: int) -> Predictor:
     return lambda x: model.predict(x[LINEAR])
 
 
-def xgboost(history: History, seed: int) -> Predictor:
+def xgboost_forecaster(history: History, seed: int) -> Predictor:
     from xgboost import XGBRegressor
 
     model = XGBRegressor(
@@ -173,6 +173,6 @@ MODELS: dict[str, Fitter] = {
     "seasonal_naive": seasonal_naive,
     "ets": ets,
     "ridge": ridge,
-    "xgboost": xgboost,
+    "xgboost": xgboost_forecaster,
     "mlp": mlp,
 }

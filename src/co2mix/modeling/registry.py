@@ -22,11 +22,11 @@ from sklearn.metrics import root_mean_squared_error
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from co2mix.core.errors import ParamsError
+from co2mix.core.errors import InputError, ParamsError
 from co2mix.core.params import RowStructure
 from co2mix.core.params_file import params_error
 from co2mix.core.schemas import FitInfo
-from co2mix.modeling.folds import Fold, describe, validation_folds
+from co2mix.modeling.folds import Fold, describe_folds, validation_folds
 
 
 class Options(BaseModel):
@@ -68,7 +68,7 @@ class FitSpec(Generic[OptionsT_co]):
 
     def validation_name(self, count: int = 1) -> str:
         """How validation splits these rows, for the metrics: "5 folds grouped by mix"."""
-        return describe(self.structure, count, self.validation_fraction)
+        return describe_folds(self.structure, count, self.validation_fraction)
 
     def folds(self, x: pd.DataFrame, count: int = 1) -> list[Fold]:
         """``count`` (fitting, validation) splits of ``x``'s rows by position: one holding
@@ -297,3 +297,20 @@ def final_estimator(pipeline: Pipeline) -> Any:
     """The pipeline's fitted model, inside its target transform if it has one."""
     model = pipeline.steps[-1][1]
     return model.regressor_ if isinstance(model, TransformedTargetRegressor) else model
+
+
+ROWS_PER_FEATURE = 2  # fewer rows than this per feature (and MIN_ROWS) cannot be learnt
+MIN_ROWS = 20  # honestly from, with a validation split taken out of them
+
+
+def refuse_too_few_rows(
+    rows: int, spec: FitSpec[Options], target: str, model: str, source: str
+) -> None:
+    """Fewer rows with a target value than a model with these features learns from
+    (both engines)."""
+    needed = max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))
+    if rows < needed:
+        raise InputError(
+            f"{source}: {rows} rows with a {target} value; {model} needs at least {needed} "
+            f"to learn {len(spec.features)} features and hold out a validation split"
+        )

@@ -269,7 +269,7 @@ def search_info(study: optuna.Study, options: XGBoostOptions, n_estimators: int)
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     return {
         "validation_rmse": round(float(best.user_attrs.get("validation_rmse", best.value)), 6),
-        "best_params": {k: _plain(v) for k, v in best.params.items()}
+        "best_params": {k: _rounded_value(v) for k, v in best.params.items()}
         | {"n_estimators": n_estimators},
         "trials": len(completed),
         "trials_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
@@ -277,5 +277,5 @@ def search_info(study: optuna.Study, options: XGBoostOptions, n_estimators: int)
     }
 
 
-def _plain(value: Any) -> Any:
+def _rounded_value(value: Any) -> Any:
     return round(float(value), 8) if isinstance(value, float | np.floating) else value

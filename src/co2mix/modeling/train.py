@@ -19,7 +19,7 @@ from co2mix.core.params import Params
 from co2mix.core.params_file import require_columns
 from co2mix.core.schemas import TrainMetrics
 from co2mix.modeling.models import fit_model, model_options
-from co2mix.modeling.registry import FitSpec, Fitted, Options
+from co2mix.modeling.registry import FitSpec, Fitted, Options, refuse_too_few_rows
 from co2mix.modeling.xgboost_options import XGBoostOptions
 
 Fitting = TypeVar("Fitting")  # what a fit of one target returns
@@ -139,10 +139,6 @@ def _result(
     return TrainResult(fitted, metrics, seconds)
 
 
-ROWS_PER_FEATURE = 2  # fewer rows than this per feature (and MIN_ROWS) cannot be learnt
-MIN_ROWS = 20  # honestly from, with a validation split taken out of them
-
-
 def check_training_rows(
     train: pd.DataFrame, spec: FitSpec[Options], target: str, model: str, source: str
 ) -> None:
@@ -157,16 +153,3 @@ def check_training_rows(
             f"{source}: column {column!r} must be numeric; row {at} holds {train[column][at]!r}"
         )
     refuse_too_few_rows(int(train[target].notna().sum()), spec, target, model, source)
-
-
-def refuse_too_few_rows(
-    rows: int, spec: FitSpec[Options], target: str, model: str, source: str
-) -> None:
-    """Fewer rows with a target value than a model with these features learns from
-    (both engines)."""
-    needed = max(MIN_ROWS, ROWS_PER_FEATURE * (len(spec.features) + 1))
-    if rows < needed:
-        raise InputError(
-            f"{source}: {rows} rows with a {target} value; {model} needs at least {needed} "
-            f"to learn {len(spec.features)} features and hold out a validation split"
-        )

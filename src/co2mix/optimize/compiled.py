@@ -34,7 +34,7 @@ class NotCompilable(TypeError):
     """A pipeline step without an array form here; the caller keeps ``pipeline.predict``."""
 
 
-def _numbers(columns: Columns, names: Sequence[str]) -> np.ndarray:
+def _column_stack(columns: Columns, names: Sequence[str]) -> np.ndarray:
     return np.column_stack([np.asarray(columns[name], dtype=float) for name in names])
 
 
@@ -68,10 +68,10 @@ def _block(transformer: object, names: Sequence[str]) -> ArrayModel:
     names = list(names)
     identity = isinstance(transformer, FunctionTransformer) and transformer.func is None
     if identity or transformer == "passthrough":  # fitted, "passthrough" is an identity
-        return lambda columns: _numbers(columns, names)
+        return lambda columns: _column_stack(columns, names)
     if isinstance(transformer, StandardScaler):
         scale = _scale(transformer)
-        return lambda columns: scale(_numbers(columns, names))
+        return lambda columns: scale(_column_stack(columns, names))
     if isinstance(transformer, OneHotEncoder):
         return _one_hot(transformer, names)
     raise NotCompilable(f"no array form for {type(transformer).__name__} in the preprocessor")

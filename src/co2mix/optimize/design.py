@@ -19,7 +19,7 @@ from co2mix.core.errors import ParamsError
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import OptimizerName
 from co2mix.optimize.compiled import Columns
-from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_columns
+from co2mix.optimize.problem import DataSupport, Predictor, Problem, candidate_columns
 from co2mix.optimize.solvers import Recorder, Scorer, run_solver
 
 OPTIMIZER: OptimizerName = "differential_evolution"
@@ -30,7 +30,7 @@ class DeadlineExceeded(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Design:
+class DesignedMix:
     """A feasible mix (the six designed masses) and its predicted CO2 and strength; or,
     when none was found, the highest predicted strength a supported mix reaches."""
 
@@ -94,7 +94,7 @@ def design_mix(
     seed: int,
     seconds: float,
     required_mpa: float | None = None,
-) -> Design:
+) -> DesignedMix:
     """The lowest-CO2 mix whose predicted strength reaches ``required_mpa`` (default:
     ``optimize.strength_target_mpa``; a characteristic target's required mean, see
     :mod:`co2mix.optimize.specification`) under ``optimize.context``;
@@ -105,10 +105,10 @@ def design_mix(
     score = _with_deadline(lambda x: problem.score(x, predict), deadline)
     recorder = _search(params, score, problem, seed, starts)
     if recorder.best_x is not None:
-        co2, strength = predict(mix_columns(recorder.best_x, params))
-        return Design(recorder.best_x, float(co2[0]), float(strength[0]))
+        co2, strength = predict(candidate_columns(recorder.best_x, params))
+        return DesignedMix(recorder.best_x, float(co2[0]), float(strength[0]))
     highest = highest_strength(params, support, predict, starts, seed, deadline)
-    return Design(None, np.nan, np.nan, highest)
+    return DesignedMix(None, np.nan, np.nan, highest)
 
 
 def check_reachable(

@@ -30,7 +30,7 @@ from co2mix.optimize.problem import DataSupport
 
 
 @dataclass(frozen=True)
-class TargetModel:
+class DesignTarget:
     """A published model of one target, the features it reads, and its name."""
 
     name: str
@@ -53,7 +53,7 @@ class Space:
 
     design: Design
     bounds: list[tuple[float, float]]
-    models: dict[str, TargetModel]
+    models: dict[str, DesignTarget]
     support: DataSupport | None
     worst: float  # the data's highest objective: any feasible mix scores below it
     span: float
@@ -89,7 +89,7 @@ class Space:
         return np.where(violation <= 0, objective, self.worst + self.span * (1 + violation))
 
 
-def space_for(params: CsvParams, models: dict[str, TargetModel], rows: pd.DataFrame) -> Space:
+def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataFrame) -> Space:
     """The design space of ``params.design`` over the data ``rows`` (their bounds and
     support); features the models read must be variables or context."""
     design = params.design
@@ -203,8 +203,8 @@ def _answer(space: Space, x: np.ndarray, seeds: list[int]) -> DesignAnswer:
     }
 
 
-def design_mix(
-    params: CsvParams, models: dict[str, TargetModel], rows: pd.DataFrame, name_column: str
+def design_csv_mix(
+    params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataFrame, name_column: str
 ) -> DesignMetrics:
     """Search every seed; the answer is the lowest predicted objective among feasible
     results, compared with the best real mix and named by its nearest real mix."""

@@ -39,7 +39,7 @@ def current_plant(params: PlantParams, truth: TruthRecord | None) -> PlantParams
     )
 
 
-def describe(params: PlantParams, truth: TruthRecord | None) -> PlantNow:
+def describe_plant(params: PlantParams, truth: TruthRecord | None) -> PlantNow:
     """What the metrics say about the plant designed for."""
     drift = truth["current"]["drift"] if truth else None
     context = params.optimize.context

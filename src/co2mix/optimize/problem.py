@@ -28,7 +28,9 @@ from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, S
 Predictor = Callable[[Columns], tuple[np.ndarray, np.ndarray]]
 
 
-def mix_columns(x: np.ndarray, params: PlantParams, targets: bool = True) -> dict[str, np.ndarray]:
+def candidate_columns(
+    x: np.ndarray, params: PlantParams, targets: bool = True
+) -> dict[str, np.ndarray]:
     """Candidates (n x 6 masses) with every feature the models and truth need, as arrays:
     the physics' :func:`~co2mix.physics.truth.mix_columns` under the fixed context (their
     true CO2 and strength too unless not ``targets``), plus the cement supplier the
@@ -50,14 +52,14 @@ def mix_columns(x: np.ndarray, params: PlantParams, targets: bool = True) -> dic
 
 
 class Candidates(dict[str, np.ndarray]):
-    """:func:`mix_columns` whose true CO2 and strength are computed when first read.
+    """:func:`candidate_columns` whose true CO2 and strength are computed when first read.
 
     A surrogate's optimizer run scores thousands of single mixes and never reads the
     truth (a sixth of each call); the plant's own predictor (:func:`true_values`) and any
     predictor built on it read it as before."""
 
     def __init__(self, x: np.ndarray, params: PlantParams):
-        super().__init__(mix_columns(x, params, targets=False))
+        super().__init__(candidate_columns(x, params, targets=False))
         self.params = params
 
     def __missing__(self, key: str) -> np.ndarray:
@@ -78,8 +80,8 @@ def starting_mixes(train: pd.DataFrame, params: PlantParams) -> np.ndarray:
 
 
 def mix_frame(x: np.ndarray, params: PlantParams) -> pd.DataFrame:
-    """:func:`mix_columns` as a frame: for truth checks and reports, not the hot path."""
-    return pd.DataFrame(mix_columns(x, params))
+    """:func:`candidate_columns` as a frame: for truth checks and reports, not the hot path."""
+    return pd.DataFrame(candidate_columns(x, params))
 
 
 @dataclass(frozen=True)

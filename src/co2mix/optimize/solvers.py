@@ -80,7 +80,7 @@ def _finished(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     raise RuntimeError("a finished run's recorder does not score new candidates")
 
 
-def _sample(starts: np.ndarray | None, n: int, seed: int) -> np.ndarray | None:
+def _sample_starts(starts: np.ndarray | None, n: int, seed: int) -> np.ndarray | None:
     """``n`` distinct rows of ``starts`` (real mixes), or None when there are too few."""
     if starts is None or len(starts) < n:
         return None
@@ -99,7 +99,7 @@ def run_differential_evolution(
     """
     population = popsize * len(bounds)
     generations = max(rec.budget // population - 1, 1)
-    init = _sample(starts, population, seed)
+    init = _sample_starts(starts, population, seed)
 
     def objective(x_t: np.ndarray) -> np.ndarray:  # scipy passes (d, n)
         return rec(x_t.T)
@@ -130,7 +130,7 @@ def run_dual_annealing(
     annealing alone accepts a move by comparing with a random number, so its run is the
     same to the bit unless a comparison is a near-tie (seven seeds identical under the
     same perturbations), and it found better mixes in the same budget (median 261.1)."""
-    x0 = _sample(starts, 1, seed)
+    x0 = _sample_starts(starts, 1, seed)
     dual_annealing(
         rec.scalar,
         bounds,

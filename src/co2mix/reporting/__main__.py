@@ -2,6 +2,6 @@
 
 import sys
 
-from co2mix.reporting.report import main
+from co2mix.reporting.report import report_main
 
-sys.exit(main())
+sys.exit(report_main())

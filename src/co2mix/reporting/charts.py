@@ -54,7 +54,7 @@ def predicted_vs_actual(path: Path, target: str, bins: int = 10) -> list[str]:
     )
 
 
-def convergence(path: Path, points: int = 12) -> list[str]:
+def convergence_chart(path: Path, points: int = 12) -> list[str]:
     frame = pd.read_csv(path)
     series = [c for c in frame.columns if c != "evaluations" and frame[c].notna().any()]
     frame = frame.dropna(subset=series)
@@ -71,7 +71,7 @@ def convergence(path: Path, points: int = 12) -> list[str]:
     )
 
 
-def pareto(path: Path) -> list[str]:
+def pareto_chart(path: Path) -> list[str]:
     frame = pd.read_csv(path).dropna()
     if frame.empty:
         return []
@@ -88,7 +88,7 @@ def pareto(path: Path) -> list[str]:
     )
 
 
-def cost_front(path: Path) -> list[str]:
+def cost_front_table(path: Path) -> list[str]:
     frame = pd.read_csv(path).dropna(subset=["cost_per_m3", "true_co2"])
     if frame.empty:
         return []
@@ -114,9 +114,9 @@ def plots_section(root: Path, targets: list[str]) -> list[str]:
         if path.exists():
             lines += predicted_vs_actual(path, target)
     for path, draw in (
-        (root / paths.CONVERGENCE_PLOT, convergence),
-        (root / paths.PARETO_PLOT, pareto),
-        (root / paths.COST_FRONT_PLOT, cost_front),
+        (root / paths.CONVERGENCE_PLOT, convergence_chart),
+        (root / paths.PARETO_PLOT, pareto_chart),
+        (root / paths.COST_FRONT_PLOT, cost_front_table),
     ):
         if path.exists():
             lines += draw(path)

@@ -43,7 +43,7 @@ def build_report(base: str, root: Path = Path(".")) -> str:
     def at_base(path: Path, schema: type[records.Record]) -> records.Record | None:
         """The base's record; None when it has none or one of an older shape."""
         try:
-            return records.parse(git_file(sha, str(path), root), schema, f"{base}:{path}")
+            return records.parse_text(git_file(sha, str(path), root), schema, f"{base}:{path}")
         except InputError:
             return None
 
@@ -69,7 +69,7 @@ def build_report(base: str, root: Path = Path(".")) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def report_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m co2mix.reporting", description=__doc__.split("\n")[0]
     )

@@ -51,13 +51,13 @@ class Moved:
 
     @property
     def relative(self) -> float | None:
-        if not (_is_number(self.committed) and _is_number(self.reproduced)):
+        if not (_numeric_leaf(self.committed) and _numeric_leaf(self.reproduced)):
             return None
         scale = max(abs(self.committed), abs(self.reproduced))
         return abs(self.reproduced - self.committed) / scale if scale else 0.0
 
 
-def _is_number(value: Any) -> bool:
+def _numeric_leaf(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -65,7 +65,7 @@ def compare_leaf(file: str, key: str, committed: Any, reproduced: Any) -> Moved 
     """None when equal; else how it moved and whether the declared tolerance allows it."""
     if committed == reproduced and type(committed) is type(reproduced):
         return None
-    if not (_is_number(committed) and _is_number(reproduced)):
+    if not (_numeric_leaf(committed) and _numeric_leaf(reproduced)):
         return Moved(file, key, committed, reproduced, None, False)
     tol = tolerance_for(file, key)
     allowed = max(tol.relative * max(abs(committed), abs(reproduced)), tol.absolute)
@@ -265,13 +265,13 @@ def report(moved: list[Moved], files: int) -> str:
     return "\n".join([*lines, "", verdict] if lines else [verdict])
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     """``co2mix verify``'s options (the command line itself is :mod:`co2mix.cli`)."""
     parser.add_argument("--against", default="HEAD", help="the committed revision (HEAD)")
     parser.add_argument("--root", type=Path, default=Path("."), help="the project directory")
 
 
-def run(args: argparse.Namespace) -> int:
+def verify_command(args: argparse.Namespace) -> int:
     moved, files = verify(args.against, args.root)
     print(report(moved, files))
     return 1 if any(not m.ok for m in moved) else 0

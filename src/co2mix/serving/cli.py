@@ -79,7 +79,7 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_arguments(serving: argparse.ArgumentParser) -> None:
+def add_serve_arguments(serving: argparse.ArgumentParser) -> None:
     """``co2mix serve``'s options (the command line itself is :mod:`co2mix.cli`)."""
     serving.add_argument("--host", default="127.0.0.1")
     serving.add_argument("--port", type=int, default=8000)

@@ -177,7 +177,7 @@ class FeedStore:
                 .order_by(b.c.batch_id)
                 .limit(limit)
             ).mappings()
-            batch_rows = [_plain(row) for row in batches]
+            batch_rows = [_row_dict(row) for row in batches]
             query = select(lab.c.batch_id, lab.c.measured_at, lab.c.strength_mpa, lab.c.residual_z)
             if cursor.lab_time is not None:
                 later = lab.c.measured_at > cursor.lab_time
@@ -186,9 +186,9 @@ class FeedStore:
             labs = connection.execute(
                 query.order_by(lab.c.measured_at, lab.c.batch_id).limit(limit)
             ).all()
-            lab_rows = [_plain(row._mapping) for row in labs]
+            lab_rows = [_row_dict(row._mapping) for row in labs]
             alarm_rows = [
-                _plain(row)
+                _row_dict(row)
                 for row in connection.execute(
                     select(alarm).where(alarm.c.id > cursor.alarm).order_by(alarm.c.id).limit(limit)
                 ).mappings()
@@ -213,7 +213,7 @@ class Cursor:
     lab_batch: int
 
 
-def _plain(row: Any) -> dict[str, Any]:
+def _row_dict(row: Any) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in dict(row).items()}
 
 

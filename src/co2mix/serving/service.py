@@ -22,7 +22,7 @@ from co2mix.core.params_plant import OptimizeContext
 from co2mix.modeling.explain import Explainer
 from co2mix.optimize.compiled import Columns, NotCompilable, compile_final, compile_transform
 from co2mix.optimize.design import DeadlineExceeded, design_mix
-from co2mix.optimize.problem import DataSupport, mix_columns, starting_mixes
+from co2mix.optimize.problem import DataSupport, candidate_columns, starting_mixes
 from co2mix.optimize.specification import cost_per_m3, specification
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
@@ -155,9 +155,9 @@ class Service:
         shown = [*serve.similar_keys, *serve.similar_numeric, *data.targets]
         return [
             {
-                "id": _plain(candidates[data.id_column].iloc[i]),
+                "id": _json_scalar(candidates[data.id_column].iloc[i]),
                 "distance": round(float(distance[i]), 6),
-                "values": {c: _plain(candidates[c].iloc[i]) for c in shown},
+                "values": {c: _json_scalar(candidates[c].iloc[i]) for c in shown},
             }
             for i in order
         ]
@@ -217,9 +217,9 @@ class Service:
         target = spec.target_mpa
         if design.mix is None:
             raise Unreachable(required, design.highest_strength)
-        advised = mix_columns(design.mix[None, :], params)
+        advised = candidate_columns(design.mix[None, :], params)
         reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
-        reference = mix_columns(reference_x, params)
+        reference = candidate_columns(reference_x, params)
         co2 = self._estimate(CO2, advised)
         reference_co2 = self._estimate(CO2, reference)["prediction"]
         return {
@@ -242,13 +242,13 @@ class Service:
         distance, label = self.mixes.nearest(advised)
         row = self.art.train.loc[label[0]]
         return {
-            "id": _plain(row[self.art.params.data.id_column]),
+            "id": _json_scalar(row[self.art.params.data.id_column]),
             "distance": round(float(distance[0]), 4),
             "mix": {c: round(float(row[c]), 1) for c in MIX_COLUMNS},
         }
 
 
-def _plain(value: Any) -> Any:
+def _json_scalar(value: Any) -> Any:
     """A numpy or pandas scalar as a JSON-ready Python value."""
     if isinstance(value, np.generic):
         return value.item()
