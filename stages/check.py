@@ -4,6 +4,11 @@ The gate file is what the prepare stage depends on: it is written unless a condi
 failed with ``check.on_fail: stop``, so DVC never trains on data the checks refused.
 """
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 import sys
 
 from co2mix.core import paths, records

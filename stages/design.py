@@ -5,6 +5,11 @@ floors and the data's support; a dataset without a design space (``design: null`
 writes why, so the pipeline's metrics say it rather than a missing file.
 """
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 import pandas as pd
 
 from co2mix.core import paths, records

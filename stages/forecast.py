@@ -1,6 +1,11 @@
 """forecast stage: the plant's daily series backtested from rolling origins, and next
 week's forecast with conformal intervals (co2mix.modeling.backtest)."""
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 import numpy as np
 import pandas as pd
 

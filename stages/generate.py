@@ -1,5 +1,10 @@
 """generate stage: simulate the plant's reference and current batches with their truth."""
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 from pathlib import Path
 
 from co2mix.core import paths, records

@@ -4,6 +4,11 @@ The first stage of a CSV profile (``profiles/<name>/dvc.yaml``), in place of gen
 the same outputs but truth.json, which only a simulator can write.
 """
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 from co2mix.core import paths, records
 from co2mix.core.contracts import check_frame
 from co2mix.core.errors import ParamsError

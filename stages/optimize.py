@@ -1,5 +1,10 @@
 """optimize stage: optimizer benchmark on the surrogates, truth check, strength sweep."""
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 import time
 
 from co2mix.core import paths, records

@@ -1,5 +1,10 @@
 """prepare stage: clean the raw batches, split train/test, impute missing readings."""
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 from co2mix.core import paths, records
 from co2mix.core.io import staged_outputs
 from co2mix.core.params_file import load_params

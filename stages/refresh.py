@@ -1,5 +1,10 @@
 """refresh stage: refit every model on fresh data, decide which models to publish."""
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 from co2mix.core import paths, records
 from co2mix.core.contracts import read_checked
 from co2mix.core.io import staged_outputs

@@ -5,6 +5,11 @@ threads): the linear fits take milliseconds, and one process per (target, model)
 two seconds of interpreter start-up on each.
 """
 
+from co2mix.startup import prepare_stage_process
+
+prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
+
+# isort: split
 import sys
 
 from co2mix.core import paths, records

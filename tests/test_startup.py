@@ -1,5 +1,6 @@
-"""What importing co2mix sets up for a process (co2mix/startup.py): bytecode kept, and
-scipy's array-API notes appended to its docstrings instead of parsed into them."""
+"""What a stage process sets up first (co2mix.startup.prepare_stage_process): bytecode
+kept, scipy's array-API notes appended to its docstrings instead of parsed into them,
+jsonschema's IRI grammars skipped; and that importing co2mix sets up none of it."""
 
 from __future__ import annotations
 
@@ -23,21 +24,39 @@ def probe(first: str) -> list[str]:
     return run.stdout.split()
 
 
-def test_after_co2mix_scipy_appends_its_notes_without_parsing_the_docstrings():
-    assert probe("import co2mix") == ["_NotesAppended", "True", "True"]  # note and examples kept
+STAGE = "from co2mix.startup import prepare_stage_process; prepare_stage_process()"
+
+
+def test_in_a_stage_process_scipy_appends_its_notes_without_parsing_the_docstrings():
+    assert probe(STAGE) == ["_NotesAppended", "True", "True"]  # note and examples kept
+
+
+def test_importing_co2mix_changes_nothing_global():
+    script = (
+        "import sys; before = sys.dont_write_bytecode\n"
+        "import co2mix, co2mix.data, co2mix.serving.app, co2mix.feed.consume\n"
+        "ours = [f for f in sys.meta_path if type(f).__module__.startswith('co2mix')]\n"
+        "print(not ours and sys.dont_write_bytecode == before, 'rfc3987_syntax' in sys.modules)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    assert run.stdout.split() == ["True", "False"]
+    assert probe("import co2mix") == ["FunctionDoc", "True", "True"]
 
 
 def test_without_co2mix_scipy_parses_them_as_before():
     assert probe("") == ["FunctionDoc", "True", "True"]
 
 
-def test_scipy_imported_before_co2mix_is_left_alone():
-    assert probe("import scipy.stats\nimport co2mix") == ["FunctionDoc", "True", "True"]
+def test_scipy_imported_before_the_stage_setup_is_left_alone():
+    assert probe(f"import scipy.stats\n{STAGE}") == ["FunctionDoc", "True", "True"]
 
 
-def test_co2mix_keeps_its_bytecode_where_the_environment_says_not_to(tmp_path):
+def test_a_stage_keeps_its_bytecode_where_the_environment_says_not_to(tmp_path):
     """Twenty-five stage processes import the same modules: compiled once, not each time."""
-    probe = "import sys, co2mix.core.errors; print(sys.dont_write_bytecode)"
+    probe = f"import sys; {STAGE}; import co2mix.core.errors; print(sys.dont_write_bytecode)"
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -1,6 +1,4 @@
-"""co2mix: a reproducible ML pipeline for low-CO2 concrete mixes."""
+"""co2mix: a reproducible ML pipeline for low-CO2 concrete mixes.
 
-from co2mix.startup import cheap_scipy_docstrings, keep_bytecode
-
-keep_bytecode()
-cheap_scipy_docstrings()
+Importing it changes nothing global; the stage scripts call
+:func:`co2mix.startup.prepare_stage_process` themselves."""

@@ -1,14 +1,7 @@
 """The data layer: reading a dataset's batches, fault detectors, deepchecks checks,
 cleaning and the split, and scoring detections against the simulator's truth."""
 
-import sys
 import warnings
-
-# deepchecks imports plotly's renderers, which import nbformat, which imports jsonschema,
-# whose format checkers import rfc3987-syntax when it is installed (jupyter-events requires
-# it): 38 grammars compiled at import, about 0.9 s of every check run, for an "iri" format
-# that nothing here validates. Without the module jsonschema simply skips that checker.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 # deepchecks 0.19 calls scikit-learn APIs that the pinned 1.5 deprecates, at import time
 # and at run time; the warnings say nothing about the data, so keep them off the console
