@@ -43,6 +43,7 @@ def replay_monitors(
     ]
     predicted = scorer.score(batch_records)[STRENGTH]["predicted"]
     guess = {r.batch_id: float(p) for r, p in zip(batch_records, predicted, strict=True)}
+    validated = {r.batch_id: r for r in batch_records}
     sd = scorer.residual_sd[STRENGTH] or 1.0
     monitors = Monitors(params, art.train, settings)
     raised: list[Raised] = []
@@ -50,7 +51,7 @@ def replay_monitors(
     for event in events:
         if event.record["kind"] == "batch":
             produced += 1
-            alarms = monitors.on_batch(BatchRecord.model_validate(event.record))
+            alarms = monitors.on_batch(validated[event.record["batch_id"]])
         else:
             labs += 1
             lab = LabResult.model_validate(event.record)

@@ -91,6 +91,7 @@ class Benchmark:
             CO2: float(reference[CO2].iloc[0]),
             STRENGTH: float(reference[STRENGTH].iloc[0]),
         }
+        self.reference_cost = cost_per_m3(reference.iloc[0], self.opt.prices_per_kg)
 
     # ------------------------------------------------------------------ pieces
 
@@ -348,8 +349,7 @@ class Benchmark:
             return pd.DataFrame()
         target = self.spec.target_mpa
         optimum = self.true_optimum(target, seeds=(0,))
-        reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]]), self.params)
-        unit = self.reference[CO2] / float(cost_per_m3(reference.iloc[0], prices) or 1.0)
+        unit = self.reference[CO2] / (self.reference_cost or 1.0)
         rows = []
         for weight in COST_WEIGHTS:
             problem = self.problem(target, margin, cost_weight=weight * unit)

@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 from co2mix.core.params import PlantParams
 from co2mix.core.params_base import Support
 from co2mix.optimize.compiled import Columns
-from co2mix.optimize.specification import exposure_violation
+from co2mix.optimize.specification import exposure_limits, material_cost
 from co2mix.physics import truth
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH, TARGETS
 
@@ -177,15 +177,18 @@ class Problem:
         low, high = limits.water_binder
         fly_share = np.asarray(columns["fly_ash"], dtype=float) / safe
         fine_agg = np.asarray(columns[FINE_AGG], dtype=float)
-        opt = self.params.optimize
-        exposure = opt.exposure_classes[opt.exposure_class] if opt.exposure_class else None
-        return (
+        exposure = exposure_limits(self.params)
+        if exposure is not None:  # the class tightens the limits: one more on binder
+            high = min(high, exposure.max_water_binder)
+        violation = (
             10.0 * (np.maximum(low - wb, 0.0) + np.maximum(wb - high, 0.0))
             + 10.0 * np.maximum(truth.scm_share(columns) - limits.scm_share_max, 0.0)
             + 10.0 * np.maximum(fly_share - limits.fly_ash_share_max, 0.0)
             + np.maximum(limits.fine_agg_min_kg - fine_agg, 0.0) / 100.0
-            + exposure_violation(columns, exposure)
         )
+        if exposure is not None:
+            violation = violation + np.maximum(exposure.min_binder_kg - binder, 0.0) / 100.0
+        return violation
 
     def score(self, x: np.ndarray, predict: Predictor) -> tuple[np.ndarray, np.ndarray]:
         """(objective, total constraint violation) of candidates; feasible when 0. The
@@ -199,10 +202,9 @@ class Problem:
         if self.support is not None:
             violation = violation + self.support.violation(columns)
         objective = np.asarray(co2, dtype=float)
-        if self.cost_weight:
-            prices = self.params.optimize.prices_per_kg
-            cost = sum(np.asarray(columns[m], dtype=float) * p for m, p in prices.items())
-            objective = objective + self.cost_weight * cost
+        prices = self.params.optimize.prices_per_kg
+        if self.cost_weight and prices:
+            objective = objective + self.cost_weight * material_cost(columns, prices)
         return objective, violation
 
 

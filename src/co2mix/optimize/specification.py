@@ -31,7 +31,7 @@ from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import ExposureLimit
 from co2mix.core.schemas import RefreshMetrics
 from co2mix.core.schemas_optimize import Specified
-from co2mix.physics.truth import STRENGTH, binder_kg
+from co2mix.physics.truth import STRENGTH
 
 DOSING_DRAWS = 4000  # batches dosed from one mix in the truth check
 DOSING_SEED = 20_614  # fixed: the same draws for every mix checked
@@ -90,7 +90,7 @@ def specification(params: PlantParams, refresh: RefreshMetrics | None) -> Specif
     sd, source = production_sd(params, refresh)
     if opt.strength.basis != "characteristic":
         sd, source = 0.0, "mean basis: no margin"
-    exposure = opt.exposure_classes[opt.exposure_class] if opt.exposure_class else None
+    exposure = exposure_limits(params)
     return Specification(
         opt.strength.basis,
         specified_target(opt.strength_target_mpa, exposure),
@@ -107,16 +107,10 @@ def specified_target(target: float, exposure: ExposureLimit | None) -> float:
     return max(target, exposure.min_strength_mpa) if exposure else target
 
 
-def exposure_violation(columns: Any, exposure: ExposureLimit | None) -> np.ndarray | float:
-    """How far candidates breach the class's water/binder and binder limits (0: within)."""
-    if exposure is None:
-        return 0.0
-    binder = binder_kg(columns)
-    wb = np.asarray(columns["water"], dtype=float) / np.maximum(binder, 1e-9)
-    return (
-        10.0 * np.maximum(wb - exposure.max_water_binder, 0.0)
-        + np.maximum(exposure.min_binder_kg - binder, 0.0) / 100.0
-    )
+def exposure_limits(params: PlantParams) -> ExposureLimit | None:
+    """The limits of ``optimize.exposure_class`` (None: no class chosen)."""
+    opt = params.optimize
+    return opt.exposure_classes[opt.exposure_class] if opt.exposure_class else None
 
 
 def dosed(mix: np.ndarray, params: PlantParams) -> np.ndarray:
@@ -138,8 +132,14 @@ def fraction_below(strength: np.ndarray, target: float, sigma: float) -> float:
     return float(np.mean(norm.cdf((target - strength) / sigma)))
 
 
+def material_cost(columns: Any, prices: dict[str, float]) -> np.ndarray:
+    """Each candidate's material cost per m3 at ``prices`` (per kg)."""
+    cost = np.zeros(len(np.atleast_1d(np.asarray(columns[next(iter(prices))]))))
+    for material, price in prices.items():
+        cost = cost + np.atleast_1d(np.asarray(columns[material], dtype=float)) * price
+    return cost
+
+
 def cost_per_m3(columns: Any, prices: dict[str, float]) -> float | None:
-    """The mix's material cost per m3 (None without prices)."""
-    if not prices:
-        return None
-    return float(sum(float(np.asarray(columns[m]).ravel()[0]) * p for m, p in prices.items()))
+    """One mix's material cost per m3 (None without prices)."""
+    return float(material_cost(columns, prices)[0]) if prices else None
