@@ -73,11 +73,13 @@ bench: $(STAMP)
 	python bench/bench_serve.py
 	python bench/bench_feed.py
 
-# The pull-request report, as CI posts it: make report [BASE=origin/main]
+# The pull-request report, as CI posts it: make report [BASE=origin/main]; and the docs'
+# example, the committed results' report against no base (tests/test_report.py keeps it current)
 BASE ?= main
 report: $(STAMP)
 	python -m co2mix.reporting --base $(BASE) --out report.md
-	@echo "wrote report.md (against $(BASE))"
+	python -m co2mix.reporting --out docs/example-report.md
+	@echo "wrote report.md (against $(BASE)) and docs/example-report.md (the committed results)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@ and the GitHub workflow files, validated and audited offline."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -284,3 +285,41 @@ def test_the_datasets_section_shows_every_profiles_champion_and_design(tmp_path)
     assert "not reproduced" in text  # a profile without metrics says so
     assert "**diamonds** design: no design space declared" in text
     assert "**boxcrete** design: minimise gwp_kg_m3 with strength_mpa >= 35" in text
+
+
+# ------------------------------------------------------------------ the docs' example
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def same_within(committed: str, fresh: str, rel: float = 2e-3) -> list[str]:
+    """Lines that differ beyond display rounding: the words must match exactly, each number
+    within ``rel`` (a metric reproduced on another CPU may round the other way)."""
+    differ = []
+    old_lines, new_lines = committed.splitlines(), fresh.splitlines()
+    if len(old_lines) != len(new_lines):
+        return [f"{len(old_lines)} lines committed, {len(new_lines)} regenerated"]
+    for old, new in zip(old_lines, new_lines, strict=True):
+        if NUMBER.sub("#", old) != NUMBER.sub("#", new):
+            differ.append(f"- {old}\n+ {new}")
+            continue
+        for a, b in zip(NUMBER.findall(old), NUMBER.findall(new), strict=True):
+            if abs(float(a) - float(b)) > rel * max(abs(float(a)), abs(float(b)), 1e-12):
+                differ.append(f"- {old}\n+ {new}")
+                break
+    return differ
+
+
+def test_the_docs_example_report_is_the_committed_results_report():
+    from co2mix.reporting.report import build_report
+
+    committed = (ROOT / "docs/example-report.md").read_text()
+    stale = same_within(committed, build_report(None, ROOT))
+    assert stale == [], "docs/example-report.md is stale: run make report\n" + "\n".join(stale)
+    assert "against no base" in committed.splitlines()[0]
+
+
+def test_the_staleness_check_sees_a_moved_number_but_not_a_rounding():
+    assert same_within("rmse 2.588 x", "rmse 2.589 x") == []
+    assert same_within("rmse 2.588 x", "rmse 2.688 x") != []
+    assert same_within("champion linear", "champion xgboost") != []
