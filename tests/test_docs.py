@@ -210,3 +210,21 @@ def _champion_md5(project: Path) -> str:
     import hashlib
 
     return hashlib.md5((project / "data/champions/strength_mpa.skops").read_bytes()).hexdigest()
+
+
+@pytest.mark.integration
+def test_the_forecast_tutorial_runs_as_written(reproduced_copy):
+    project, _ = reproduced_copy
+    run(["git", "add", "-A"], project)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    script = tutorial_script(ROOT / "docs/tutorials/forecast.md")
+    said = run(["bash", "-euo", "pipefail", "-c", script], project).stdout
+    assert "served: ensemble" in said and "model: ensemble" in said
+    for series in ("co2_t", "heating_energy_kwh", "batches"):
+        assert f"{series}: MASE " in said
+    day = re.compile(r"^20\S+ +(\S+) kWh +\(80 %: (\S+) to (\S+)\)$", flags=re.MULTILINE)
+    days = [[float(v) for v in found] for found in day.findall(said)]
+    assert len(days) == 7 and all(lo <= f <= hi for f, lo, hi in days)
+    record = json.loads((project / "metrics/forecast.json").read_text())
+    assert record["served"] == "ets"  # the experiment's results are in the workspace
+    assert "served.mase" in (project / "served-diff.md").read_text()
