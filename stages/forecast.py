@@ -46,7 +46,7 @@ def main() -> None:
         ]
     ).drop_duplicates(subset=data.id_column)
     oracle = oracle_and_weather(params.generate)
-    daily = daily_series(rows, data.time_column, oracle.index)[settings.series]
+    daily = daily_series(rows, data.time_column, oracle.index)
     error = (settings.weather_error_c[0], settings.weather_error_c[1])
     setup = Setup(
         settings.horizon_days,
@@ -62,7 +62,10 @@ def main() -> None:
     after = oracle.index[-1] + pd.Timedelta(days=1)
     issues = origins_of(oracle.index, setup).append(pd.DatetimeIndex([after]))
     past, ahead = weather_forecasts(params.generate, oracle["temp_c"], issues, setup.horizon, error)
-    backtest, following = run_backtest(daily, {"train": past, "forecast": ahead}, setup, after)
+    weather = {"train": past, "forecast": ahead}
+    backtest, following = run_backtest(
+        daily[settings.series], daily["batches"], weather, setup, after
+    )
     intervals = with_intervals(backtest, setup)
     days = pd.date_range(after, periods=setup.horizon, freq="D")
     metrics = {

@@ -79,12 +79,18 @@ def origins_of(days: pd.DatetimeIndex, setup: Setup) -> pd.DatetimeIndex:
 
 
 def history_at(
-    series: pd.Series, train_temp: pd.Series, origin: pd.Timestamp, warmup: int
+    series: pd.Series,
+    produced: pd.Series,
+    train_temp: pd.Series,
+    origin: pd.Timestamp,
+    warmup: int,
 ) -> History:
     """The series before ``origin`` and the features of its days (after ``warmup``)."""
     known = series[series.index < origin]
     days = known.index[warmup:]
-    x = features(known, train_temp.reindex(days).to_numpy(), days)
+    x = features(
+        known, produced[produced.index < origin], train_temp.reindex(days).to_numpy(), days
+    )
     ok = x.notna().all(axis=1).to_numpy()
     return History(known, x[ok], known.reindex(days)[ok])
 
@@ -92,6 +98,7 @@ def history_at(
 def forecast_at(
     fitted: dict[str, Predictor],
     series: pd.Series,
+    produced: pd.Series,
     origin: pd.Timestamp,
     temp_c: np.ndarray,
     setup: Setup,
@@ -101,10 +108,13 @@ def forecast_at(
     error's standard deviation at each lead): what the intervals scale with."""
     days = pd.date_range(origin, periods=setup.horizon, freq="D")
     known = series.where(series.index < origin).reindex(series.index.union(days))
+    produced_known = produced.where(produced.index < origin).reindex(known.index)
     working = (days.dayofweek < 6).astype(float)
     lead = np.arange(1, setup.horizon + 1, dtype=float)
     error_sd = setup.weather_error_c[0] + setup.weather_error_c[1] * lead
-    x, warmer, colder = (features(known, temp_c + shift, days) for shift in (0.0, 1.0, -1.0))
+    x, warmer, colder = (
+        features(known, produced_known, temp_c + shift, days) for shift in (0.0, 1.0, -1.0)
+    )
     out = {}
     for name, predict in fitted.items():
         slope = np.abs(np.asarray(predict(warmer)) - np.asarray(predict(colder))) / 2.0
@@ -120,6 +130,7 @@ def forecast_at(
 
 def run_backtest(
     daily: pd.DataFrame,
+    produced: pd.Series,
     weather: dict[str, Any],
     setup: Setup,
     after: pd.Timestamp,
@@ -127,6 +138,7 @@ def run_backtest(
 ) -> tuple[Backtest, dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]]:
     """The backtest of every series in ``daily``, and every model's forecast of the
     ``horizon`` days from ``after`` (the day after the log), fitted on the whole log.
+    ``produced`` is the daily batches series, whose level the weather features scale.
     ``weather`` holds ``train`` (each past day's temperature as forecast a few days
     before) and ``forecast`` (issue day -> forecast temperatures of the following
     ``horizon`` days)."""
@@ -137,16 +149,17 @@ def run_backtest(
         series = daily[name]
         fitted: dict[str, Predictor] = {}
         for i, origin in enumerate(origins):
-            history = history_at(series, weather["train"], origin, warmup)
+            history = history_at(series, produced, weather["train"], origin, warmup)
             for model in fitted_models(setup):
                 if model not in fitted or model == "ets" or i % setup.refit_every == 0:
                     fitted[model] = MODELS[model](history, setup.seed)
             temps = weather["forecast"][origin]
-            predicted = forecast_at(fitted, series, origin, temps, setup)
+            predicted = forecast_at(fitted, series, produced, origin, temps, setup)
             rows.extend(_rows(name, origin, i < setup.calibration_origins, predicted, series))
-        history = history_at(series, weather["train"], after, warmup)
+        history = history_at(series, produced, weather["train"], after, warmup)
         final = {model: MODELS[model](history, setup.seed) for model in fitted_models(setup)}
-        following[name] = forecast_at(final, series, after, weather["forecast"][after], setup)
+        temps = weather["forecast"][after]
+        following[name] = forecast_at(final, series, produced, after, temps, setup)
     frame = pd.DataFrame(
         rows,
         columns=[

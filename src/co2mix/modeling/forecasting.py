@@ -61,23 +61,36 @@ def daily_series(rows: pd.DataFrame, time_column: str, days: pd.DatetimeIndex) -
     return frame.reindex(days, fill_value=0.0)
 
 
-def features(known: pd.Series, temp_c: np.ndarray, days: pd.DatetimeIndex) -> pd.DataFrame:
-    """The features of target ``days`` from ``known`` (the series, NaN where unknown:
-    only values up to ``t - 7`` are used) and each day's forecast temperature."""
+def working_level(known: pd.Series) -> pd.Series:
+    """Each day's working-day level: the mean of the four weeks before ``t - 7``."""
     working = known.where(known.index.dayofweek < 6)
-    level = working.shift(WEEK).rolling(LEVEL_DAYS, min_periods=LEVEL_DAYS // 2).mean()
+    return working.shift(WEEK).rolling(LEVEL_DAYS, min_periods=LEVEL_DAYS // 2).mean()
+
+
+def features(
+    known: pd.Series, produced: pd.Series, temp_c: np.ndarray, days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """The features of target ``days`` from ``known`` (the series, NaN where unknown:
+    only values up to ``t - 7`` are used), ``produced`` (the batches series, known alike)
+    and each day's forecast temperature.
+
+    The weather enters through heating degrees times the *production* level, not the
+    series' own: heating energy is batches x heat per batch, and the heat per batch per
+    degree is the plant's physics, the same in every season. Times the series' own level
+    (tried first), a model that learnt on warm weeks, whose heating level is the
+    heater's standby, forecast the first cold week at a tenth of its energy, and the
+    season's turn was where the intervals failed to cover."""
     frame = pd.DataFrame(index=days)
     frame["workday"] = (days.dayofweek < 6).astype(float)
     frame["saturday"] = (days.dayofweek == 5).astype(float)
     frame["lag7"] = known.shift(WEEK).reindex(days).to_numpy()
     frame["lag14"] = known.shift(2 * WEEK).reindex(days).to_numpy()
-    frame["level"] = level.reindex(days).to_numpy()
+    frame["level"] = working_level(known).reindex(days).to_numpy()
     frame["temp_c"] = temp_c
-    hdd = np.maximum(HEATING_BELOW_C - temp_c, 0.0)
-    mild = np.maximum(MILD_BELOW_C - temp_c, 0.0)
+    production = working_level(produced).reindex(days).to_numpy() * frame["workday"]
     frame["level_w"] = frame["level"] * frame["workday"]
-    frame["level_hdd"] = frame["level_w"] * hdd
-    frame["level_mild"] = frame["level_w"] * mild
+    frame["level_hdd"] = production * np.maximum(HEATING_BELOW_C - temp_c, 0.0)
+    frame["level_mild"] = production * np.maximum(MILD_BELOW_C - temp_c, 0.0)
     return frame
 
 
