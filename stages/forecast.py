@@ -1,5 +1,7 @@
 """forecast stage: the plant's daily series backtested from rolling origins, and next
-week's forecast with conformal intervals (co2mix.modeling.backtest)."""
+week's forecast with conformal intervals (co2mix.modeling.backtest); with
+``forecast.frequencies`` holding hourly, the hours after the log too, hour by hour
+(co2mix.modeling.hourly)."""
 
 from co2mix.startup import prepare_stage_process
 
@@ -18,7 +20,27 @@ from co2mix.core.stage import run_stage
 from co2mix.modeling.backtest import Setup, origins_of, run_backtest, with_intervals
 from co2mix.modeling.forecast_report import coverage, next_days, skill
 from co2mix.modeling.forecasting import daily_series
-from co2mix.simulate.expected import expected_at, oracle_and_weather, weather_forecasts
+from co2mix.modeling.hourly import (
+    MODELS_H,
+    HourlySetup,
+    hourly_origins,
+    hourly_series,
+    run_hourly_backtest,
+    working_hours,
+)
+from co2mix.modeling.hourly_report import (
+    hourly_coverage,
+    hourly_intervals,
+    hourly_skill,
+    next_hours,
+)
+from co2mix.simulate.expected import (
+    expected_at,
+    expected_at_hours,
+    hourly_temp_c,
+    oracle_and_weather,
+    weather_forecasts,
+)
 
 
 def weather_oracle(
@@ -34,18 +56,88 @@ def weather_oracle(
     return expected.set_index(pd.MultiIndex.from_frame(keys[["origin", "day"]]))
 
 
-def main() -> None:
-    params = plant_params(load_params(), "forecast")
+def hourly_weather(
+    params: PlantParams, oracle: pd.DataFrame, issues: pd.DatetimeIndex, hours: int
+) -> dict:
+    """The hourly temperatures a forecaster sees: each past hour's as forecast a few
+    days before, and each issue's forecast of its ``hours``."""
+    error = (params.forecast.weather_error_c[0], params.forecast.weather_error_c[1])
+    days = -(-hours // 24)
+    past, ahead = weather_forecasts(params.generate, oracle["temp_c"], issues, days, error)
+    index = pd.date_range(oracle.index[0], periods=24 * len(oracle.index), freq="h")
+    forecast = {}
+    for issue in issues:
+        span = pd.date_range(issue, periods=hours, freq="h")
+        by_day = pd.Series(ahead[issue], pd.date_range(issue, periods=days, freq="D"))
+        forecast[issue] = hourly_temp_c(by_day, span)
+    train = pd.Series(hourly_temp_c(past, index), index=index)
+    return {"train": train, "forecast": forecast, "ahead": ahead}
+
+
+def hourly_oracles(
+    params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame, ahead: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The expected hourly series of the backtest's hours at the realized weather (by
+    hour) and at the weather forecast at each origin (by origin and hour)."""
+    keys = rows[["origin", "hour"]].drop_duplicates()
+    hours = pd.DatetimeIndex(keys["hour"])
+    day = hours.floor("D")
+    rate = oracle["batches"].reindex(day).to_numpy() / 12.0 * working_hours(hours)
+    lead = (day - pd.DatetimeIndex(keys["origin"])).days.to_numpy()
+    forecast = np.array([ahead[o][d] for o, d in zip(keys["origin"], lead, strict=True)])
+    realized = expected_at_hours(
+        params.generate, hours, oracle["temp_c"].reindex(day).to_numpy(), rate
+    )
+    at_forecast = expected_at_hours(params.generate, hours, forecast, rate)
+    realized = realized[~realized.index.duplicated()]
+    at_forecast.index = pd.MultiIndex.from_frame(keys)
+    return realized, at_forecast
+
+
+def hourly_record(
+    params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame
+) -> tuple[dict, pd.DataFrame]:
+    """The hourly backtest's record and its scored rows with intervals (the plots)."""
+    settings = params.forecast
+    assert params.data.time_column is not None
+    index = pd.date_range(oracle.index[0], periods=24 * len(oracle.index), freq="h")
+    hourly = hourly_series(rows, params.data.time_column, index)
+    setup = HourlySetup(
+        settings.horizon_hours,
+        settings.hourly_origins,
+        settings.hourly_calibration_origins,
+        settings.refit_every,
+        [m for m in settings.models if m in MODELS_H],
+        list(settings.levels),
+        settings.served,
+        params.generate.seed,
+        (settings.weather_error_c[0], settings.weather_error_c[1]),
+    )
+    after = index[-1] + pd.Timedelta(hours=1)
+    issues = hourly_origins(index, setup).append(pd.DatetimeIndex([after]))
+    weather = hourly_weather(params, oracle, issues, setup.horizon)
+    backtest, following = run_hourly_backtest(
+        hourly[settings.series], hourly["batches"], weather, setup, after
+    )
+    intervals = hourly_intervals(backtest, setup)
+    realized, at_forecast = hourly_oracles(params, backtest, oracle, weather["ahead"])
+    record = {
+        "horizon_hours": setup.horizon,
+        "series": hourly_skill(backtest, intervals, realized, at_forecast),
+        "coverage": hourly_coverage(intervals, setup.levels),
+        "next_hours": next_hours(
+            following, backtest, pd.date_range(after, periods=setup.horizon, freq="h"), setup
+        ),
+    }
+    return record, intervals
+
+
+def daily_record(
+    params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame
+) -> tuple[dict, pd.DataFrame]:
+    """The daily backtest's record and its scored rows with intervals (the plots)."""
     settings, data = params.forecast, params.data
     assert data.time_column is not None  # the plant's params require it
-    rows = pd.concat(
-        [
-            read_checked(paths.TRAIN, params, "prepare"),
-            read_checked(paths.TEST, params, "prepare"),
-            read_checked(paths.FRESH, params, "prepare", min_rows=0),
-        ]
-    ).drop_duplicates(subset=data.id_column)
-    oracle = oracle_and_weather(params.generate)
     daily = daily_series(rows, data.time_column, oracle.index)
     error = (settings.weather_error_c[0], settings.weather_error_c[1])
     setup = Setup(
@@ -82,11 +174,37 @@ def main() -> None:
     plot = plot.assign(
         day=plot["day"].dt.date.astype(str), origin=plot["origin"].dt.date.astype(str)
     )
+    return metrics, plot
+
+
+def main() -> None:
+    params = plant_params(load_params(), "forecast")
+    rows = pd.concat(
+        [
+            read_checked(paths.TRAIN, params, "prepare"),
+            read_checked(paths.TEST, params, "prepare"),
+            read_checked(paths.FRESH, params, "prepare", min_rows=0),
+        ]
+    ).drop_duplicates(subset=params.data.id_column)
+    oracle = oracle_and_weather(params.generate)
+    metrics, plot = daily_record(params, rows, oracle)
+    tables = {f"{series}.csv": table for series, table in plot.groupby("series", sort=False)}
+    if "hourly" in params.forecast.frequencies:
+        metrics["hourly"], hourly_plot = hourly_record(params, rows, oracle)
+        # the day-ahead hours of each origin: one forecast per hour on the chart
+        day_ahead = hourly_plot["hour"] < hourly_plot["origin"] + pd.Timedelta(days=1)
+        hourly_plot = hourly_plot[day_ahead].drop(columns=["calibration"])
+        hourly_plot = hourly_plot.assign(
+            hour=hourly_plot["hour"].dt.strftime("%Y-%m-%dT%H:00"),
+            origin=hourly_plot["origin"].dt.date.astype(str),
+        )
+        for series, table in hourly_plot.groupby("series", sort=False):
+            tables[f"hourly-{series}.csv"] = table
     with staged_outputs() as out:
         records.write(out, paths.FORECAST_METRICS, metrics)
-        for series, table in plot.groupby("series", sort=False):
+        for name, table in tables.items():
             table = table.drop(columns=["series"]).round(4)
-            records.write_table(out, paths.FORECAST_PLOTS / f"{series}.csv", table)
+            records.write_table(out, paths.FORECAST_PLOTS / name, table)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,8 @@ def small_pipeline(raw: dict[str, Any]) -> dict[str, Any]:
         "forecast.models": ["seasonal_naive", "ets", "ridge", "ensemble"],
         "forecast.origins": 8,
         "forecast.calibration_origins": 4,
+        "forecast.hourly_origins": 7,
+        "forecast.hourly_calibration_origins": 7,
     }.items():
         raw = set_key(raw, key, value)
     return small_optimize(raw)

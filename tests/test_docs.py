@@ -225,6 +225,7 @@ def test_the_forecast_tutorial_runs_as_written(reproduced_copy):
     day = re.compile(r"^20\S+ +(\S+) kWh +\(80 %: (\S+) to (\S+)\)$", flags=re.MULTILINE)
     days = [[float(v) for v in found] for found in day.findall(said)]
     assert len(days) == 7 and all(lo <= f <= hi for f, lo, hi in days)
+    assert "hours: 48, of them working: " in said and "peak: " in said
     record = json.loads((project / "metrics/forecast.json").read_text())
     assert record["served"] == "ets"  # the experiment's results are in the workspace
     assert "served.mase" in (project / "served-diff.md").read_text()

@@ -178,6 +178,79 @@ def test_the_stage_reports_skill_coverage_and_next_week(reproduced):
             assert day["lo95"] <= day["lo80"] <= day["forecast"] <= day["hi80"] <= day["hi95"]
     plot = pd.read_csv(project / "metrics/plots/forecast/co2_t.csv")
     assert {"day", "actual", "forecast", "lo80", "hi80"} <= set(plot.columns)
+    hourly = record["hourly"]
+    horizon = raw["forecast"]["horizon_hours"]
+    for series, skill in hourly["series"].items():
+        assert skill["models"]["seasonal_naive"]["mase"] == 1.0
+        assert "mlp" not in skill["models"]  # daily only (co2mix.modeling.hourly says why)
+        assert skill["scored_hours"] > 0 and skill["oracle_rmse"] > 0
+        assert set(hourly["coverage"][series]) == {"80", "95"}
+        hours = hourly["next_hours"][series]
+        assert len(hours) == horizon
+        for hour in hours:
+            assert hour["lo95"] <= hour["lo80"] <= hour["forecast"] <= hour["hi80"] <= hour["hi95"]
+            at = pd.Timestamp(hour["hour"])
+            if at.dayofweek == 6 or not 6 <= at.hour < 18:  # the plant does not produce
+                assert hour["forecast"] == hour["hi95"] == 0.0
+    plot = pd.read_csv(project / "metrics/plots/forecast/hourly-heating_energy_kwh.csv")
+    assert {"hour", "actual", "forecast", "lo80", "hi80"} <= set(plot.columns)
+
+
+def test_an_hour_sums_to_its_day_and_the_hourly_oracle_to_the_daily_one(plant):
+    from co2mix.modeling.forecasting import daily_series
+    from co2mix.modeling.hourly import hourly_series, working_hours
+    from co2mix.simulate.expected import expected_at, expected_at_hours
+
+    params, rows, *_ = plant
+    days = pd.date_range("2023-01-09", periods=14, freq="D")
+    hours = pd.date_range(days[0], periods=24 * len(days), freq="h")
+    by_hour = hourly_series(rows, "produced_at", hours)
+    by_day = daily_series(rows, "produced_at", days)
+    summed = by_hour.groupby(hours.floor("D")).sum()
+    np.testing.assert_allclose(summed[by_day.columns].to_numpy(), by_day.to_numpy(), atol=1e-9)
+    assert by_hour.loc[~working_hours(hours)].abs().sum().sum() == 0.0
+    temp = np.full(len(days), 2.0)  # a cold fortnight: the plant heats all day
+    rate = np.where(days.dayofweek < 6, 30.0, 0.0)
+    daily = expected_at(params.generate, days, temp, rate)
+    hour_day = hours.floor("D")
+    hourly = expected_at_hours(
+        params.generate,
+        hours,
+        np.full(len(hours), 2.0),
+        np.where(working_hours(hours), 30.0 / 12, 0.0) * (hour_day.dayofweek < 6),
+    )
+    summed = hourly.groupby(hour_day).sum()
+    np.testing.assert_allclose(summed["co2_t"], daily["co2_t"], rtol=0.01)
+    np.testing.assert_allclose(summed["heating_energy_kwh"], daily["heating_energy_kwh"], rtol=0.02)
+    cold_morning = hourly["heating_energy_kwh"].iloc[6]
+    warm_afternoon = hourly["heating_energy_kwh"].iloc[15]
+    assert cold_morning > warm_afternoon  # the diurnal cycle: 06:00 is colder than 15:00
+
+
+def test_the_hourly_backtest_uses_only_what_was_known_at_each_origin():
+    from co2mix.modeling.hourly import HourlySetup, run_hourly_backtest
+
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    hours = pd.date_range(days[0], periods=24 * len(days), freq="h")
+    rng = np.random.default_rng(1)
+    working = (hours.dayofweek < 6) & (hours.hour >= 6) & (hours.hour < 18)
+    batches = np.where(working, rng.poisson(2.6, len(hours)), 0).astype(float)
+    log = pd.DataFrame({"batches": batches, "co2_t": batches * 0.3}, index=hours)
+    models = ["seasonal_naive", "ets", "ridge", "ensemble"]
+    setup = HourlySetup(48, 7, 7, 7, models, [0.8], "ensemble", 0, (0.5, 0.2))
+    after = hours[-1] + pd.Timedelta(hours=1)
+    temp = pd.Series(5.0, index=hours)
+    forecast = {o: np.full(48, 5.0) for o in pd.date_range(days[100], after, freq="D")}
+    weather = {"train": temp, "forecast": forecast}
+    first, _ = run_hourly_backtest(log, log["batches"], weather, setup, after)
+    last = first["origin"].max()
+    changed = log.copy()
+    changed.loc[changed.index >= last, :] *= 3.0  # the future, rewritten
+    second, _ = run_hourly_backtest(changed, changed["batches"], weather, setup, after)
+    at_last = first["origin"] == last
+    np.testing.assert_array_equal(first.loc[at_last, "forecast"], second.loc[at_last, "forecast"])
+    idle = ~((first["hour"].dt.dayofweek < 6) & first["hour"].dt.hour.between(6, 17))
+    assert (first.loc[idle, "forecast"].abs() < 1e-12).all()
 
 
 @pytest.mark.integration
@@ -196,10 +269,14 @@ def test_the_service_serves_the_forecast_and_refuses_what_it_has_not(served, tmp
         assert body["model"] == service.art.forecast["served"] and len(body["days"]) == 3
         assert body["days"] == service.art.forecast["next_days"]["heating_energy_kwh"][:3]
         assert set(body["backtest"]["coverage"]) == {"80", "95"}
+        hourly = client.get("/v1/forecast?series=co2_t&freq=hourly&horizon=48").json()
+        assert hourly["hours"] == service.art.forecast["hourly"]["next_hours"]["co2_t"][:48]
+        assert hourly["backtest"]["scored_hours"] > 0
         for query, field in [
             ("series=nitrogen", "series"),
-            ("freq=hourly", "freq"),
-            ("horizon=90", "horizon"),
+            ("freq=weekly", "freq"),
+            ("horizon=200", "horizon"),
+            ("horizon=30", "horizon"),  # daily: 7 days are forecast
         ]:
             refused = client.get(f"/v1/forecast?{query}")
             assert refused.status_code == 422 and field in refused.text, query

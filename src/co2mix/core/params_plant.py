@@ -228,6 +228,8 @@ class Optimize(Section):
 
 ForecastSeries = Literal["co2_t", "heating_energy_kwh", "batches"]
 ForecastModel = Literal["seasonal_naive", "ets", "ridge", "xgboost", "mlp", "ensemble"]
+ForecastFrequency = Literal["daily", "hourly"]
+ALL_FREQUENCIES: tuple[ForecastFrequency, ...] = ("daily", "hourly")
 
 
 class Forecast(Section):
@@ -243,8 +245,22 @@ class Forecast(Section):
     levels: Annotated[list[Annotated[float, Field(gt=0.0, lt=1.0)]], Field(min_length=1)]
     # the weather forecast's error, deg C: base + per_day x lead (days)
     weather_error_c: Annotated[list[NonNegative], Field(min_length=2, max_length=2)]
+    # daily always; hourly adds the hour-by-hour forecast of the next horizon_hours
+    frequencies: Annotated[list[ForecastFrequency], Field(min_length=1)] = Field(
+        default_factory=lambda: list(ALL_FREQUENCIES)
+    )
+    horizon_hours: Annotated[int, Field(ge=1, le=168)] = 48  # hourly: hours after 00:00
+    hourly_origins: Annotated[int, Field(ge=7)] = 14  # hourly: daily origins scored
+    hourly_calibration_origins: Annotated[int, Field(ge=7)] = 14  # hourly: earlier ones
 
-    _unique = field_validator("series", "models", "levels")(unique)
+    _unique = field_validator("series", "models", "levels", "frequencies")(unique)
+
+    @field_validator("frequencies")
+    @classmethod
+    def _daily(cls, frequencies: list[str]) -> list[str]:
+        if "daily" not in frequencies:
+            raise ValueError("must include daily: the served forecast, the page and the report")
+        return frequencies
 
     @field_validator("models")
     @classmethod
@@ -259,6 +275,8 @@ class Forecast(Section):
     def _served_is_listed(self) -> Forecast:
         if self.served not in self.models:
             raise ValueError(f"served {self.served!r} must be one of models {self.models}")
+        if "hourly" in self.frequencies and self.served == "mlp":
+            raise ValueError("served 'mlp' has no hourly forecast (see co2mix.modeling.hourly)")
         return self
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 # pydantic validates TypedDicts only from typing_extensions on Python < 3.12
+from typing import NotRequired
+
 from typing_extensions import TypedDict
 
 
@@ -30,6 +32,23 @@ class SeriesSkill(TypedDict):
     models: dict[str, ForecastScore]
 
 
+class HourlySkill(TypedDict):
+    served: ServedScore
+    oracle_rmse: float  # the expected hourly series at the realized weather
+    weather_oracle_rmse: float  # at the forecast weather
+    scored_hours: int  # working hours of the scored origins
+    models: dict[str, ForecastScore]
+
+
+class HourlyForecast(TypedDict):
+    """The hour-by-hour backtest (forecast.frequencies holds hourly)."""
+
+    horizon_hours: int
+    series: dict[str, HourlySkill]
+    coverage: dict[str, dict[str, float]]  # series -> level (%) -> share of working hours
+    next_hours: dict[str, list[dict[str, float | str]]]  # the hours after the log
+
+
 class ForecastMetrics(TypedDict):
     scenario: str
     weather_error_c: list[float]  # the weather forecast's error sd: base, per day of lead
@@ -37,3 +56,4 @@ class ForecastMetrics(TypedDict):
     coverage: dict[str, dict[str, float]]  # series -> level (%) -> share inside
     served: str  # the model the plant is given (forecast.served)
     next_days: dict[str, list[dict[str, float | str]]]  # its forecast of the days after the log
+    hourly: NotRequired[HourlyForecast]

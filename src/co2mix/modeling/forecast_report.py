@@ -12,16 +12,16 @@ import pandas as pd
 from co2mix.modeling.backtest import Backtest, Setup, conformal_bounds, mase, scale, working
 
 
-def _rmse(errors: pd.Series) -> float:
+def rmse(errors: pd.Series) -> float:
     return float(np.sqrt(np.mean(np.square(errors))))
 
 
-def _scores(error: pd.Series, naive: pd.Series, floor: float) -> dict[str, float]:
+def scores(error: pd.Series, naive: pd.Series, floor: float) -> dict[str, float]:
     return {
         "mase": round(mase(error, naive), 6),
-        "rmse": round(_rmse(error), 6),
+        "rmse": round(rmse(error), 6),
         "bias": round(float(error.mean()), 6),
-        "rmse_vs_oracle": round(_rmse(error) / floor, 6),
+        "rmse_vs_oracle": round(rmse(error) / floor, 6),
     }
 
 
@@ -42,7 +42,7 @@ def skill(
         error = block["forecast"] - block["actual"]
         naive_rows = block[block["model"] == "seasonal_naive"]
         naive = error[block["model"] == "seasonal_naive"]
-        floor = _rmse(
+        floor = rmse(
             pd.Series(
                 oracle[series].reindex(naive_rows["day"]).to_numpy()
                 - naive_rows["actual"].to_numpy()
@@ -50,12 +50,12 @@ def skill(
         )
         keys = pd.MultiIndex.from_frame(naive_rows[["origin", "day"]])
         at_forecast = weather_oracle[series].reindex(keys).to_numpy()
-        weather_floor = _rmse(pd.Series(at_forecast - naive_rows["actual"].to_numpy()))
+        weather_floor = rmse(pd.Series(at_forecast - naive_rows["actual"].to_numpy()))
         models = {
-            m: _scores(error[block["model"] == m], naive, floor) for m in block["model"].unique()
+            m: scores(error[block["model"] == m], naive, floor) for m in block["model"].unique()
         }
         mine = chosen[chosen["series"] == series]
-        served = _scores(mine["forecast"] - mine["actual"], naive, floor)
+        served = scores(mine["forecast"] - mine["actual"], naive, floor)
         served["rmse_vs_weather_oracle"] = round(served["rmse"] / weather_floor, 6)
         out[str(series)] = {
             "served": served,

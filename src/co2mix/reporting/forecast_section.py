@@ -37,10 +37,33 @@ def forecast_section(record: ForecastMetrics | None, root: Path) -> list[str]:
                 f"| {series} | {mark} | {score['mase']:.3f} | {score['rmse']:.4g} "
                 f"| {score['rmse_vs_oracle']:.2f} | {covered} |"
             )
+    lines += hourly_table(record)
     chart = root / paths.FORECAST_PLOTS / "co2_t.csv"
     if chart.exists():
         lines += ["", *served_chart(chart, "co2_t")]
     return [*lines, ""]
+
+
+def hourly_table(record: ForecastMetrics) -> list[str]:
+    """The served model's hour-by-hour backtest, one row per series."""
+    hourly = record.get("hourly")
+    if not hourly:
+        return []
+    lines = [
+        "",
+        f"Hourly, the next {hourly['horizon_hours']} hours (`{record['served']}`, working "
+        "hours of the scored origins):",
+        "",
+        "| series | MASE | RMSE | RMSE / oracle | 80 % / 95 % coverage |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for series, skill in hourly["series"].items():
+        score, cover = skill["served"], hourly["coverage"][series]
+        lines.append(
+            f"| {series} | {score['mase']:.3f} | {score['rmse']:.4g} "
+            f"| {score['rmse_vs_oracle']:.2f} | {cover['80']:.0%} / {cover['95']:.0%} |"
+        )
+    return lines
 
 
 def served_chart(path: Path, series: str, days: int = 28) -> list[str]:

@@ -62,32 +62,37 @@ def _model_info(service: Service) -> dict[str, Any]:
 
 
 def forecast_answer(
-    record: ForecastMetrics | None, series: str, freq: str, horizon: int
+    record: ForecastMetrics | None, series: str, freq: str, horizon: int | None
 ) -> dict[str, Any]:
     """``/v1/forecast``'s answer from the forecast stage's record; 404 when the dataset
-    has no forecast, 422 naming the query field otherwise refused."""
+    has no forecast, 422 naming the query field otherwise refused. ``horizon`` counts
+    days (daily) or hours (hourly); None: every one forecast."""
     if record is None:
         raise HTTPException(404, "this dataset has no forecast (the plant's forecast stage)")
     if series not in record["next_days"]:
         raise HTTPException(
             422, f"series: {series!r} is not forecast; one of {list(record['next_days'])}"
         )
-    if freq != "daily":
-        raise HTTPException(422, f"freq: {freq!r} is not forecast; only 'daily'")
-    days = record["next_days"][series]
-    if horizon > len(days):
-        raise HTTPException(422, f"horizon: {horizon} days, at most {len(days)} are forecast")
-    skill = record["series"][series]
+    hourly = record.get("hourly")
+    offered = ["daily", "hourly"] if hourly else ["daily"]
+    if freq not in offered:
+        raise HTTPException(422, f"freq: {freq!r} is not forecast; one of {offered}")
+    if freq == "hourly" and hourly:
+        steps, unit, key = hourly["next_hours"][series], "hours", "hours"
+        skill: Any = hourly["series"][series]
+        backtest = {"coverage": hourly["coverage"][series], "scored_hours": skill["scored_hours"]}
+    else:
+        steps, unit, key = record["next_days"][series], "days", "days"
+        skill = record["series"][series]
+        backtest = {"coverage": record["coverage"][series], "scored_days": skill["scored_days"]}
+    if horizon is not None and horizon > len(steps):
+        raise HTTPException(422, f"horizon: {horizon} {unit}, at most {len(steps)} are forecast")
     return {
         "series": series,
         "freq": freq,
         "model": record["served"],
-        "days": days[:horizon],
-        "backtest": {
-            "served": skill["served"],
-            "coverage": record["coverage"][series],
-            "scored_days": skill["scored_days"],
-        },
+        key: steps[:horizon],
+        "backtest": {"served": skill["served"], **backtest},
         "scenario": record["scenario"],
     }
 
@@ -158,10 +163,11 @@ def _forecast_route(
     def forecast(
         series: str = Query("co2_t", max_length=40),
         freq: str = Query("daily", max_length=10),
-        horizon: int = Query(7, ge=1, le=28),
+        horizon: int | None = Query(None, ge=1, le=168),
     ) -> dict[str, Any]:
-        """The served forecaster's next days after the log, with conformal intervals,
-        and how it scored in the backtest."""
+        """The served forecaster's next days (freq=daily) or hours (freq=hourly) after
+        the log, with conformal intervals, and how it scored in the backtest; horizon in
+        days or hours, every one forecast when absent."""
         return forecast_answer(record, series, freq, horizon)
 
 

@@ -238,3 +238,40 @@ def expected_at(
             "heating_energy_kwh": rate * per_batch["heating_energy_kwh"],
         }
     )
+
+
+def expected_at_hours(
+    params: Generate, hours: pd.DatetimeIndex, temp_c: np.ndarray, rate: np.ndarray
+) -> pd.DataFrame:
+    """The expected hourly series of ``hours``, given each hour's day's working-hours mean
+    temperature ``temp_c`` (realized: the oracle; forecast: the weather oracle) and its
+    planned batches ``rate`` (a twelfth of the day's on a working hour: production is
+    uniform over 06:00-18:00). A batch's expectation is the plant's at that hour of the
+    day: the sample's mixes made within the hour, at the day's temperature plus the
+    hour's diurnal departure."""
+    temp_c, rate = np.asarray(temp_c, dtype=float), np.asarray(rate, dtype=float)
+    co2_kg, heating = np.zeros(len(hours)), np.zeros(len(hours))
+    for batch in batch_periods(params):
+        inside = (hours >= pd.Timestamp(batch.period.start)) & (
+            hours < pd.Timestamp(batch.period.end)
+        )
+        sample = batch_sample(params, batch.drivers)
+        within = sample["hour"].to_numpy() % 1.0
+        for hour in range(int(WORKING_HOURS[0]), int(WORKING_HOURS[1])):
+            chosen = inside & (hours.hour == hour)
+            if chosen.any():
+                at = expected_per_batch(params, sample.assign(hour=hour + within), temp_c[chosen])
+                co2_kg[chosen] = at["co2_kg"]
+                heating[chosen] = at["heating_energy_kwh"]
+    return pd.DataFrame(
+        {"batches": rate, "co2_t": rate * co2_kg / 1000.0, "heating_energy_kwh": rate * heating},
+        index=hours,
+    )
+
+
+def hourly_temp_c(day_temp_c: pd.Series, hours: pd.DatetimeIndex) -> np.ndarray:
+    """Each hour's temperature from its day's working-hours mean (``day_temp_c``, by day):
+    plus the hour's diurnal departure, the climate of the plant's site that any weather
+    forecast carries too."""
+    departure = weather.diurnal_c(hours.hour.to_numpy() + 0.5) - working_hours_diurnal_c()
+    return day_temp_c.reindex(hours.floor("D")).to_numpy() + departure
