@@ -11,9 +11,8 @@ import numpy as np
 from scipy.stats import norm
 
 from co2mix.feed.messages import BatchRecord
-from co2mix.modeling.explain import Explainer
 from co2mix.serving.artifacts import Artifacts
-from co2mix.serving.service import array_final, array_transform
+from co2mix.serving.service import array_final, array_transform, explainer_for
 
 
 class Scorer:
@@ -22,11 +21,12 @@ class Scorer:
         self.targets = list(art.champions)
         self.transforms = {t: array_transform(m.pipeline) for t, m in art.champions.items()}
         self.finals = {t: array_final(m.pipeline) for t, m in art.champions.items()}
-        self.explainers = (
-            {t: Explainer(m.pipeline, lookup=False) for t, m in art.champions.items()}
+        explainers = (
+            {t: explainer_for(m.pipeline, lookup=False) for t, m in art.champions.items()}
             if contributions
             else {}
         )
+        self.explainers = {t: e for t, e in explainers.items() if e is not None}
         self.half_widths: dict[str, float | None] = {}
         self.residual_sd: dict[str, float | None] = {}
         for target, model in art.champions.items():

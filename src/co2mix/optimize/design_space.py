@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import differential_evolution
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.pipeline import Pipeline
 
@@ -27,6 +26,7 @@ from co2mix.core.params_design import Design
 from co2mix.core.records import number
 from co2mix.core.schemas_optimize import DesignAnswer, DesignMetrics, RealMix
 from co2mix.optimize.problem import DataSupport
+from co2mix.optimize.solvers import feasible_first, run_solver
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class Space:
     bounds: list[tuple[float, float]]
     models: dict[str, DesignTarget]
     support: DataSupport | None
-    worst: float  # the data's highest objective: any feasible mix scores below it
-    span: float
+    starts: np.ndarray  # the real mixes' variables: the search's first generation
+    scale: tuple[float, float]  # the data's lowest objective and its range
 
     def frame(self, x: np.ndarray) -> pd.DataFrame:
         frame = pd.DataFrame(np.atleast_2d(x), columns=self.design.variables)
@@ -82,11 +82,12 @@ class Space:
             violation += self.support.violation(frame)
         return objective, violation, held
 
-    def penalized(self, x: np.ndarray) -> np.ndarray:
-        """Feasible candidates score their objective; infeasible ones score above every
-        feasible one, lower the closer they are (scipy passes a (variables x n) array)."""
-        objective, violation, _ = self.evaluate(np.asarray(x).T)
-        return np.where(violation <= 0, objective, self.worst + self.span * (1 + violation))
+    def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(objective, violation) of candidates ``x`` (n x variables): what the solver sees,
+        the objective in units of the data's range (:func:`feasible_first` ranks by it)."""
+        objective, violation, _ = self.evaluate(x)
+        low, span = self.scale
+        return (objective - low) / span, violation
 
 
 def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataFrame) -> Space:
@@ -120,9 +121,10 @@ def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataF
         if design.support.enabled
         else None
     )
+    starts = rows[design.variables].dropna().drop_duplicates().to_numpy(dtype=float)
     measured = rows[design.objective].dropna()
-    span = float(measured.max() - measured.min()) or 1.0
-    return Space(design, bounds, models, support, float(measured.max()), span)  # type: ignore[arg-type]
+    scale = (float(measured.min()), float(measured.max() - measured.min()) or 1.0)
+    return Space(design, bounds, models, support, starts, scale)  # type: ignore[arg-type]
 
 
 def _check_limits(design: Design, rows: pd.DataFrame) -> None:
@@ -136,23 +138,21 @@ def _check_limits(design: Design, rows: pd.DataFrame) -> None:
             raise ParamsError(f"params.yaml: design.limits: {text!r}: {exc}") from None
 
 
-def search(space: Space, seed: int) -> np.ndarray:
-    """Differential evolution, one seed: the whole population scored in one call."""
-    d = len(space.bounds)
-    generations = max(1, space.design.budget // (space.design.popsize * d) - 1)
-    result = differential_evolution(
-        space.penalized,
+def search(space: Space, seed: int) -> np.ndarray | None:
+    """One seed of differential evolution (the plant's solver, :mod:`co2mix.optimize.solvers`)
+    within ``design.budget`` evaluations: the best candidate that met every constraint, or
+    None when none did."""
+    recorder, _ = run_solver(
+        "differential_evolution",
+        space.score,
         space.bounds,
-        seed=seed,
-        popsize=space.design.popsize,
-        maxiter=generations,
-        tol=0.0,
-        polish=False,
-        vectorized=True,
-        updating="deferred",
-        init="latinhypercube",
+        seed,
+        space.design.budget,
+        space.design.popsize,
+        space.starts,
+        feasible_first,
     )
-    return np.asarray(result.x, dtype=float)
+    return recorder.best_x
 
 
 def in_context(rows: pd.DataFrame, context: Mapping[str, float | str]) -> pd.Series:
@@ -211,12 +211,10 @@ def design_csv_mix(
     design = params.design
     assert design is not None
     space = space_for(params, models, rows)
-    scored = []
-    for seed in design.seeds:
-        x = search(space, seed)
-        objective, violation, _ = space.evaluate(x[None, :])
-        scored.append((float(objective[0]), seed, x, bool(violation[0] <= 0)))
-    feasible = [(value, seed, x) for value, seed, x, ok in scored if ok]
+    scored = [(seed, search(space, seed)) for seed in design.seeds]
+    feasible = [
+        (float(space.evaluate(x[None, :])[0][0]), seed, x) for seed, x in scored if x is not None
+    ]
     metrics: DesignMetrics = {
         "objective": design.objective,
         "constraints": dict(design.constraints),

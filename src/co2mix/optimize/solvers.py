@@ -23,6 +23,19 @@ PENALTY = 1000.0  # kg CO2e per unit of violation: any breach outweighs any savi
 
 Bounds = list[tuple[float, float]]
 Scorer = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # x (n, d) -> co2, violation
+Penalty = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (objective, violation) -> scored
+
+
+def additive(objective: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """The plant's: ``co2 + PENALTY x violation``, the same for every optimizer."""
+    return objective + PENALTY * violation
+
+
+def feasible_first(objective: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """For an objective in units of the data's range (0 to 1 inside it): every infeasible
+    candidate ranks after every feasible one, the less violating first. A CSV design's
+    objective may be any unit, where an additive penalty is too weak or too strong."""
+    return np.where(violation <= 0.0, objective, 2.0 + violation)
 
 
 @dataclass
@@ -31,6 +44,7 @@ class Recorder:
 
     score: Scorer
     budget: int
+    penalty: Penalty = additive
     evaluations: int = 0
     calls: int = 0
     best_value: float = np.inf
@@ -49,7 +63,7 @@ class Recorder:
                 self.best_value, self.best_x = float(co2[best]), x[best].copy()
         self.evaluations += len(x)
         self.trace.append((min(self.evaluations, self.budget), self.best_value))
-        return co2 + PENALTY * violation
+        return self.penalty(co2, violation)
 
     def scalar(self, x: np.ndarray) -> float:
         return float(self(np.asarray(x)[None, :])[0])
@@ -181,10 +195,11 @@ def run_solver(
     budget: int,
     popsize: int,
     starts: np.ndarray | None,
+    penalty: Penalty = additive,
 ) -> tuple[Recorder, float]:
     """One run of ``optimizer`` on ``score`` within ``budget`` evaluations: its recorder
     and its seconds."""
-    recorder = Recorder(score, budget)
+    recorder = Recorder(score, budget, penalty)
     start = time.perf_counter()
     SOLVERS[optimizer](recorder, bounds, seed, popsize, starts)
     return recorder, time.perf_counter() - start

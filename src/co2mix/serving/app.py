@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.optimize.design import DeadlineExceeded
+from co2mix.serving.design_advice import add_design_route
 from co2mix.serving.door import Access, BodyLimit, SecurityHeaders
 from co2mix.serving.feed_store import FeedStore
 from co2mix.serving.live import EVENTS, add_live
@@ -178,6 +179,8 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
     art = service.art
     AdviseRequest = advise_request(art)
     busy = threading.Lock()
+    if AdviseRequest is None and add_design_route(router, art, predicting):
+        return
     if AdviseRequest is None:
 
         @router.post(
@@ -189,7 +192,7 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
             raise HTTPException(
                 404,
                 f"no mix advice for this dataset (data.source: {art.params.data.source}): "
-                "advice is the plant's optimizer's; a CSV dataset's design is its design stage",
+                "it declares no design space (params.yaml: design)",
             )
 
     else:

@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 from co2mix.core import paths
 from co2mix.core.errors import InputError
 from co2mix.core.locked import checked_bytes, locked_outs, repository_of
-from co2mix.core.params import Params, PlantParams
+from co2mix.core.params import CsvParams, Params, PlantParams
 from co2mix.core.params_file import parse_params
 from co2mix.core.params_plant import Serve
 from co2mix.core.records import check
@@ -63,12 +63,15 @@ class Artifacts:
     params: Params
     rev: str | None
     champions: dict[str, TargetModel]  # by target
-    surrogate: dict[str, Pipeline] | None  # the plant's optimize.surrogate, by target
+    # the models a design searches with, by target: the plant's optimize.surrogate, or a
+    # CSV dataset's design.models (its published champion where none is named)
+    surrogate: dict[str, Pipeline] | None
     train: pd.DataFrame
     lock_hashes: dict[str, str] = field(default_factory=dict)  # dvc.lock: path -> md5
     forecast: ForecastMetrics | None = None  # the plant's forecast stage record, if any
     refresh: RefreshMetrics | None = None  # the refresh decisions (the page's status)
     check: CheckMetrics | None = None  # the latest data check (the page's status)
+    design_rows: pd.DataFrame | None = None  # a CSV design space's real mixes (train + test)
 
     @property
     def serve(self) -> Serve:
@@ -197,20 +200,42 @@ def load_artifacts(root: Path = Path("."), rev: str | None = None) -> Artifacts:
             test_metrics={k: float(v) for k, v in scores.items() if isinstance(v, int | float)},
             md5=hashlib.md5(raw).hexdigest(),
         )
-    surrogate = None
-    if isinstance(params, PlantParams):
-        name = params.optimize.surrogate
-        surrogate = {
-            t: _model(read, paths.published_file(t, name), lock) for t in params.data.targets
-        }
     train = pd.read_parquet(io.BytesIO(_need(read, paths.TRAIN, "prepared training rows")))
+    surrogate, design_rows = _design_models(read, params, refreshed, lock, train)
     forecast = _optional(read, paths.FORECAST_METRICS, ForecastMetrics)
     if not isinstance(params, PlantParams):
         forecast = None
     checked = _optional(read, paths.CHECK_METRICS, CheckMetrics)
     return Artifacts(
-        params, rev, champions, surrogate, train, lock.outs, forecast, refreshed, checked
+        params,
+        rev,
+        champions,
+        surrogate,
+        train,
+        lock.outs,
+        forecast,
+        refreshed,
+        checked,
+        design_rows,
     )
+
+
+def _design_models(
+    read: Reader, params: Params, refreshed: RefreshMetrics, lock: Lock, train: pd.DataFrame
+) -> tuple[dict[str, Pipeline] | None, pd.DataFrame | None]:
+    """The models a design searches with (the plant's ``optimize.surrogate``; a CSV
+    design's ``design.models``, else its champions) and a CSV design's real mixes."""
+    if isinstance(params, PlantParams):
+        name = params.optimize.surrogate
+        models = {t: _model(read, paths.published_file(t, name), lock) for t in params.data.targets}
+        return models, None
+    if not isinstance(params, CsvParams) or params.design is None:
+        return None, None
+    design = params.design
+    named = {t: design.models.get(t) or refreshed[t]["champion"] for t in design.targets}
+    models = {t: _model(read, paths.published_file(t, m), lock) for t, m in named.items()}
+    test = pd.read_parquet(io.BytesIO(_need(read, paths.TEST, "prepared test rows")))
+    return models, pd.concat([train, test], ignore_index=True)
 
 
 def _optional(read: Reader, path: Path, schema: Any) -> Any:

@@ -167,3 +167,25 @@ class AdviseResponse(BaseModel):
     cost_per_m3: float | None = Field(description="materials at optimize.prices_per_kg")
     nearest_real_mix: NearestMix
     seconds: float
+
+
+def design_request(art: Artifacts) -> tuple[type[BaseModel], list[str]] | None:
+    """A CSV design space's advice request: each constraint's floor and each context
+    column (defaults: the params' ``design``; a number held to the data's range, a
+    category to the data's levels), and which fields are floors. None without one."""
+    design = getattr(art.params, "design", None)
+    rows = art.design_rows
+    if design is None or rows is None:
+        return None
+    fields: dict[str, Any] = {
+        target: (float, Field(default=floor, allow_inf_nan=False, description=f"lowest {target}"))
+        for target, floor in design.constraints.items()
+    }
+    for column, value in design.context.items():
+        if isinstance(value, str):
+            levels = tuple(sorted(str(v) for v in rows[column].dropna().unique()))
+            fields[column] = (Literal[levels], Field(default=value))
+        else:
+            low, high = float(rows[column].min()), float(rows[column].max())
+            fields[column] = (float, Field(default=value, ge=low, le=high, allow_inf_nan=False))
+    return create_model("DesignRequest", __config__=STRICT, **fields), list(design.constraints)

@@ -67,6 +67,16 @@ def array_final(pipeline: Pipeline) -> Callable[[np.ndarray], np.ndarray]:
         return lambda prepared: np.asarray(pipeline[-1].predict(prepared), dtype=float)
 
 
+def explainer_for(pipeline: Pipeline, lookup: bool = True) -> Explainer | None:
+    """The champion's explainer, or None for a model with neither coefficients nor trees
+    (a Gaussian process champion, as BOxCrete's strength can be): its predictions are
+    served without contributions rather than the service refusing to start."""
+    try:
+        return Explainer(pipeline, lookup=lookup)
+    except TypeError:
+        return None
+
+
 class Service:
     """The served artifacts with what every request reuses, built once at startup."""
 
@@ -80,7 +90,7 @@ class Service:
             self.starts = starting_mixes(art.train, art.plant)
             self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
         self.explainers = {
-            t: (array_transform(m.pipeline), Explainer(m.pipeline, lookup=True))
+            t: (array_transform(m.pipeline), explainer_for(m.pipeline))
             for t, m in art.champions.items()
         }
         self._designing = threading.Lock()
@@ -93,7 +103,10 @@ class Service:
     def contribution_methods(self, timeout: float = 0.0) -> dict[str, str]:
         """Per target, how exact contributions are computed now (``Explainer.method``),
         waiting up to ``timeout`` seconds for each table still being built."""
-        return {t: explainer.method(timeout) for t, (_, explainer) in self.explainers.items()}
+        return {
+            t: "none" if explainer is None else explainer.method(timeout)
+            for t, (_, explainer) in self.explainers.items()
+        }
 
     # ------------------------------------------------------------------ predict
 
@@ -116,7 +129,7 @@ class Service:
         for target, model in self.art.champions.items():
             transform, explainer = self.explainers[target]
             prepared = transform(columns)
-            if contributions == "none":
+            if contributions == "none" or explainer is None:  # a GP explains no feature
                 predicted = self.final_steps[target](prepared)
                 shares, constant = None, None
             else:
@@ -128,7 +141,7 @@ class Service:
                     "prediction": round(float(predicted[i]), 6),
                     "interval": intervals[i],
                     "contributions": None
-                    if shares is None
+                    if shares is None or explainer is None
                     else {
                         f: round(float(v), 6)
                         for f, v in zip(explainer.features, shares[i], strict=True)

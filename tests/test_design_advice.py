@@ -1,0 +1,83 @@
+"""Mix advice on a CSV dataset's design space (issue 26): BOxCrete's profile reproduced
+in a fresh repository and served; ``/v1/advise`` answers with the design stage's own
+search, the request's floors and context in place of the params'."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from co2mix.serving.app import create_app
+from co2mix.serving.artifacts import load_artifacts
+from co2mix.serving.log import RequestLog
+from co2mix.serving.service import Service
+from tests.helpers import ROOT, add_profile, copy_project, init_and_reproduce
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def boxcrete(tmp_path_factory):
+    """The BOxCrete profile reproduced (a short XGBoost search) in a fresh repository."""
+    project = copy_project(tmp_path_factory.mktemp("boxcrete"))
+    raw = yaml.safe_load((ROOT / "profiles/boxcrete/params.yaml").read_text())
+    raw["train"]["xgboost"] |= {"n_trials": 2, "max_estimators": 200}
+    profile = add_profile(project, "boxcrete", raw)
+    (project / "datasets").mkdir()
+    shutil.copy2(ROOT / "datasets/boxcrete.csv", project / "datasets")
+    init_and_reproduce(project, "profiles/boxcrete/dvc.yaml")
+    return profile, raw
+
+
+@pytest.fixture(scope="module")
+def client(boxcrete, tmp_path_factory):
+    profile, _ = boxcrete
+    service = Service(load_artifacts(profile))
+    log = RequestLog(f"sqlite:///{tmp_path_factory.mktemp('log') / 'log.sqlite'}", {})
+    with TestClient(create_app(service, log), base_url="http://127.0.0.1") as client:
+        yield client
+    log.close()
+
+
+def test_advice_is_the_design_stages_answer_and_meets_the_declared_constraints(boxcrete, client):
+    profile, raw = boxcrete
+    design = raw["design"]
+    answer = client.post("/v1/advise", json={})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    mix, held = body["answer"]["mix"], body["answer"]["held"]
+    assert body["answer"]["feasible"] and held["strength_mpa"] >= 35.0
+    binder = mix["cement"] + mix["fly_ash"] + mix["slag"]
+    assert 0.25 <= mix["water"] / binder <= 0.50  # design.limits, as declared
+    assert 2280.0 <= sum(mix.values()) <= 2790.0
+    assert body["answer"]["context"] == design["context"]
+    assert body["answer"]["nearest_real_mix"]["name"]
+    stage = yaml.safe_load((profile / "metrics/design.json").read_text())
+    assert body["bounds"] == stage["bounds"]  # the stage's space, the same code path
+    again = client.post("/v1/advise", json={}).json()
+    assert again["answer"]["mix"] == mix  # one seed (serve.advise_seed): the same answer
+
+
+def test_a_higher_floor_costs_more_gwp_and_an_unreachable_one_is_a_422(client):
+    base = client.post("/v1/advise", json={}).json()["answer"]
+    stronger = client.post("/v1/advise", json={"strength_mpa": 45.0})
+    assert stronger.status_code == 200, stronger.text
+    answer = stronger.json()["answer"]
+    assert answer["held"]["strength_mpa"] >= 45.0
+    assert answer["predicted"]["gwp_kg_m3"] > base["predicted"]["gwp_kg_m3"]
+    beyond = client.post("/v1/advise", json={"strength_mpa": 400.0})
+    assert beyond.status_code == 422 and "strength_mpa" in beyond.json()["detail"]
+
+
+def test_a_context_outside_the_data_is_refused_naming_the_field(client):
+    for body, field in [
+        ({"curing_temp_c": 90.0}, "curing_temp_c"),
+        ({"kind": "Plasma"}, "kind"),
+        ({"gwp_kg_m3": 10.0}, "gwp_kg_m3"),  # the objective is not a floor
+    ]:
+        refused = client.post("/v1/advise", json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.json()["detail"][0]["loc"][-1] == field
