@@ -26,6 +26,7 @@ production is a forecast of zero with a zero-width interval.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,20 +113,10 @@ def forecast_at(
     working = (days.dayofweek < 6).astype(float)
     lead = np.arange(1, setup.horizon + 1, dtype=float)
     error_sd = setup.weather_error_c[0] + setup.weather_error_c[1] * lead
-    x, warmer, colder = (
+    frames = tuple(
         features(known, produced_known, temp_c + shift, days) for shift in (0.0, 1.0, -1.0)
     )
-    out = {}
-    for name, predict in fitted.items():
-        slope = np.abs(np.asarray(predict(warmer)) - np.asarray(predict(colder))) / 2.0
-        out[name] = (np.asarray(predict(x), dtype=float) * working, slope * error_sd * working)
-    if ENSEMBLE in setup.models:
-        members = [out[m] for m in fitted if m != BASELINE]
-        out[ENSEMBLE] = (
-            np.mean([f for f, _ in members], axis=0),
-            np.max([w for _, w in members], axis=0),  # ETS knows no weather: not 0
-        )
-    return out
+    return spread_and_ensemble(fitted, frames, working, error_sd, setup.models)
 
 
 def run_backtest(
@@ -243,11 +234,47 @@ def with_intervals(backtest: Backtest, setup: Setup) -> pd.DataFrame:
             residuals = residuals / scale(earlier, earlier)
             block = mine[mine["origin"] == origin].copy()
             off = (block["day"].dt.dayofweek >= 6).to_numpy()
-            width = scale(block, earlier)
-            for level in setup.levels:
-                lo, hi = conformal_bounds(residuals, level)
-                key = round(level * 100)
-                block[f"lo{key}"] = np.where(off, 0.0, block["forecast"] + lo * width)
-                block[f"hi{key}"] = np.where(off, 0.0, block["forecast"] + hi * width)
-            parts.append(block)
+            parts.append(add_bounds(block, residuals, scale(block, earlier), off, setup.levels))
     return pd.concat(parts, ignore_index=True)
+
+
+def add_bounds(
+    block: pd.DataFrame,
+    residuals: np.ndarray,
+    width: np.ndarray,
+    off: np.ndarray,
+    levels: list[float],
+) -> pd.DataFrame:
+    """``block`` (forecasts) with each level's bounds: the forecast plus the scaled
+    residuals' conformal quantiles times ``width``; zero where the plant is ``off``."""
+    for level in levels:
+        lo, hi = conformal_bounds(residuals, level)
+        key = round(level * 100)
+        block[f"lo{key}"] = np.where(off, 0.0, block["forecast"] + lo * width)
+        block[f"hi{key}"] = np.where(off, 0.0, block["forecast"] + hi * width)
+    return block
+
+
+def spread_and_ensemble(
+    fitted: dict[str, Predictor],
+    frames: Sequence[pd.DataFrame],
+    working: np.ndarray,
+    error_sd: np.ndarray,
+    models: list[str],
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each fitted model's forecast on ``frames`` (the features at the forecast weather,
+    one degree warmer, one colder) and its weather spread (its change for one degree
+    times the forecast error's sd), zero off working time; and the ensemble's (the mean
+    of the members but the baseline, the widest spread: ETS knows no weather)."""
+    x, warmer, colder = frames
+    out = {}
+    for name, predict in fitted.items():
+        slope = np.abs(np.asarray(predict(warmer)) - np.asarray(predict(colder))) / 2.0
+        out[name] = (np.asarray(predict(x), dtype=float) * working, slope * error_sd * working)
+    if ENSEMBLE in models:
+        members = [out[m] for m in fitted if m != BASELINE]
+        out[ENSEMBLE] = (
+            np.mean([f for f, _ in members], axis=0),
+            np.max([w for _, w in members], axis=0),
+        )
+    return out

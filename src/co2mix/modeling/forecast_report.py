@@ -25,6 +25,36 @@ def scores(error: pd.Series, naive: pd.Series, floor: float) -> dict[str, float]
     }
 
 
+def series_skill(
+    block: pd.DataFrame,
+    served_rows: pd.DataFrame,
+    when: str,
+    oracle: pd.Series,
+    weather_oracle: pd.Series,
+) -> dict[str, Any]:
+    """One series' scores on its scored working rows: every model's (``block``) and the
+    served model's (``served_rows``), against the oracle (by ``when``: day or hour) and
+    the weather oracle (by origin and ``when``)."""
+    error = block["forecast"] - block["actual"]
+    is_naive = block["model"] == "seasonal_naive"
+    naive_rows, naive = block[is_naive], error[is_naive]
+    actual = naive_rows["actual"].to_numpy()
+    floor = rmse(pd.Series(oracle.reindex(naive_rows[when]).to_numpy() - actual))
+    keys = pd.MultiIndex.from_frame(naive_rows[["origin", when]])
+    weather_floor = rmse(pd.Series(weather_oracle.reindex(keys).to_numpy() - actual))
+    served = scores(served_rows["forecast"] - served_rows["actual"], naive, floor)
+    served["rmse_vs_weather_oracle"] = round(served["rmse"] / weather_floor, 6)
+    return {
+        "served": served,
+        "oracle_rmse": round(floor, 6),
+        "weather_oracle_rmse": round(weather_floor, 6),
+        f"scored_{when}s": len(naive_rows),
+        "models": {
+            m: scores(error[block["model"] == m], naive, floor) for m in block["model"].unique()
+        },
+    }
+
+
 def skill(
     backtest: Backtest,
     intervals: pd.DataFrame,
@@ -37,39 +67,22 @@ def skill(
     expectation at the forecast weather: how much of the error is the weather's)."""
     scored = working(backtest.rows[~backtest.rows["calibration"]])
     chosen = working(intervals)
-    out: dict[str, Any] = {}
-    for series, block in scored.groupby("series", sort=False):
-        error = block["forecast"] - block["actual"]
-        naive_rows = block[block["model"] == "seasonal_naive"]
-        naive = error[block["model"] == "seasonal_naive"]
-        floor = rmse(
-            pd.Series(
-                oracle[series].reindex(naive_rows["day"]).to_numpy()
-                - naive_rows["actual"].to_numpy()
-            )
+    return {
+        str(series): series_skill(
+            block, chosen[chosen["series"] == series], "day", oracle[series], weather_oracle[series]
         )
-        keys = pd.MultiIndex.from_frame(naive_rows[["origin", "day"]])
-        at_forecast = weather_oracle[series].reindex(keys).to_numpy()
-        weather_floor = rmse(pd.Series(at_forecast - naive_rows["actual"].to_numpy()))
-        models = {
-            m: scores(error[block["model"] == m], naive, floor) for m in block["model"].unique()
-        }
-        mine = chosen[chosen["series"] == series]
-        served = scores(mine["forecast"] - mine["actual"], naive, floor)
-        served["rmse_vs_weather_oracle"] = round(served["rmse"] / weather_floor, 6)
-        out[str(series)] = {
-            "served": served,
-            "oracle_rmse": round(floor, 6),
-            "weather_oracle_rmse": round(weather_floor, 6),
-            "scored_days": len(naive_rows),
-            "models": models,
-        }
-    return out
+        for series, block in scored.groupby("series", sort=False)
+    }
 
 
 def coverage(intervals: pd.DataFrame, levels: list[float]) -> dict[str, dict[str, float]]:
     """Per series: the share of scored working days inside each level's interval."""
-    scored = working(intervals[~intervals["calibration"]])
+    return share_inside(working(intervals[~intervals["calibration"]]), levels)
+
+
+def share_inside(scored: pd.DataFrame, levels: list[float]) -> dict[str, dict[str, float]]:
+    """Per series of ``scored`` (forecasts with bounds): the share of its rows inside
+    each level's interval."""
     out: dict[str, dict[str, float]] = {}
     for series, block in scored.groupby("series", sort=False):
         out[str(series)] = {}

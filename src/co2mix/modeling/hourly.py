@@ -39,7 +39,14 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
 
-from co2mix.modeling.forecasting import BASELINE, ENSEMBLE, HEATING_BELOW_C, MILD_BELOW_C
+from co2mix.modeling.backtest import spread_and_ensemble
+from co2mix.modeling.forecasting import (
+    ENSEMBLE,
+    HEATING_BELOW_C,
+    MILD_BELOW_C,
+    Predictor,
+    boosted_trees,
+)
 
 WEEK_H = 168
 LEVEL_H = 4 * WEEK_H  # the working-hour level: the four weeks before t - 168 h
@@ -98,10 +105,7 @@ class HourlyHistory:
     y: pd.Series
 
 
-HourlyPredictor = Callable[[pd.DataFrame], np.ndarray]
-
-
-def _hourly_seasonal_naive(history: HourlyHistory, seed: int) -> HourlyPredictor:
+def _hourly_seasonal_naive(history: HourlyHistory, seed: int) -> Predictor:
     return lambda x: x["lag168"].to_numpy()
 
 
@@ -109,7 +113,7 @@ ETS_ALPHAS_H = (0.05, 0.2)
 ETS_GAMMAS_H = (0.1,)  # one seasonal weight: a 168-hour season is slow to fit
 
 
-def _hourly_ets(history: HourlyHistory, seed: int, weeks: int = 6) -> HourlyPredictor:
+def _hourly_ets(history: HourlyHistory, seed: int, weeks: int = 6) -> Predictor:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     recent = history.series.iloc[-weeks * WEEK_H :].to_numpy()
@@ -131,22 +135,17 @@ def _hourly_ets(history: HourlyHistory, seed: int, weeks: int = 6) -> HourlyPred
     return predict
 
 
-def _hourly_ridge(history: HourlyHistory, seed: int) -> HourlyPredictor:
+def _hourly_ridge(history: HourlyHistory, seed: int) -> Predictor:
     model = Ridge(alpha=1e-3).fit(history.x[LINEAR_H], history.y)
     return lambda x: model.predict(x[LINEAR_H])
 
 
-def _hourly_xgboost(history: HourlyHistory, seed: int) -> HourlyPredictor:
-    from xgboost import XGBRegressor
-
-    model = XGBRegressor(
-        n_estimators=150, max_depth=4, learning_rate=0.05, subsample=0.8,
-        random_state=seed, n_jobs=1,
-    ).fit(history.x, history.y)  # fmt: skip
+def _hourly_xgboost(history: HourlyHistory, seed: int) -> Predictor:
+    model = boosted_trees(seed, max_depth=4).fit(history.x, history.y)
     return lambda x: model.predict(x[history.x.columns])
 
 
-FITTERS_H: dict[str, Callable[[HourlyHistory, int], HourlyPredictor]] = {
+FITTERS_H: dict[str, Callable[[HourlyHistory, int], Predictor]] = {
     "seasonal_naive": _hourly_seasonal_naive,
     "ets": _hourly_ets,
     "ridge": _hourly_ridge,
@@ -195,7 +194,7 @@ def history_at_hour(
 
 
 def forecast_hours(
-    fitted: dict[str, HourlyPredictor],
+    fitted: dict[str, Predictor],
     series: pd.Series,
     produced: pd.Series,
     origin: pd.Timestamp,
@@ -212,18 +211,8 @@ def forecast_hours(
     working = working_hours(hours).astype(float)
     lead_days = np.arange(setup.horizon) // 24 + 1
     error_sd = setup.weather_error_c[0] + setup.weather_error_c[1] * lead_days
-    x, warmer, colder = (hourly_features(known, made, temp_c + d, hours) for d in (0.0, 1.0, -1.0))
-    out = {}
-    for name, predict in fitted.items():
-        slope = np.abs(np.asarray(predict(warmer)) - np.asarray(predict(colder))) / 2.0
-        out[name] = (np.asarray(predict(x), dtype=float) * working, slope * error_sd * working)
-    if ENSEMBLE in setup.models:
-        members = [out[m] for m in fitted if m != BASELINE]
-        out[ENSEMBLE] = (
-            np.mean([f for f, _ in members], axis=0),
-            np.max([w for _, w in members], axis=0),
-        )
-    return out
+    frames = tuple(hourly_features(known, made, temp_c + d, hours) for d in (0.0, 1.0, -1.0))
+    return spread_and_ensemble(fitted, frames, working, error_sd, setup.models)
 
 
 def run_hourly_backtest(
@@ -243,7 +232,7 @@ def run_hourly_backtest(
     fitted_names = [m for m in setup.models if m != ENSEMBLE]
     for name in hourly.columns:
         series = hourly[name]
-        fitted: dict[str, HourlyPredictor] = {}
+        fitted: dict[str, Predictor] = {}
         for i, origin in enumerate(hourly_origins(series.index, setup)):
             refit = [
                 m

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from co2mix.modeling.backtest import conformal_bounds, scale
-from co2mix.modeling.forecast_report import rmse, scores
+from co2mix.modeling.backtest import add_bounds, conformal_bounds, scale
+from co2mix.modeling.forecast_report import series_skill, share_inside
 from co2mix.modeling.hourly import HourlySetup, working_hours
 
 
@@ -35,12 +35,7 @@ def hourly_intervals(rows: pd.DataFrame, setup: HourlySetup) -> pd.DataFrame:
         residuals, block = _residuals(earlier), block.copy()
         width = scale(block, earlier)
         off = ~working_hours(pd.DatetimeIndex(block["hour"]))
-        for level in setup.levels:
-            lo, hi = conformal_bounds(residuals, level)
-            key = round(level * 100)
-            block[f"lo{key}"] = np.where(off, 0.0, block["forecast"] + lo * width)
-            block[f"hi{key}"] = np.where(off, 0.0, block["forecast"] + hi * width)
-        parts.append(block)
+        parts.append(add_bounds(block, residuals, width, off, setup.levels))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -51,42 +46,21 @@ def hourly_skill(
     against the oracle (``oracle``: by hour) and the weather oracle (by origin and hour)."""
     scored = _working(rows[~rows["calibration"]])
     chosen = _working(intervals)
-    out: dict[str, Any] = {}
-    for series, block in scored.groupby("series", sort=False):
-        error = block["forecast"] - block["actual"]
-        naive_rows = block[block["model"] == "seasonal_naive"]
-        naive = error[block["model"] == "seasonal_naive"]
-        actual = naive_rows["actual"].to_numpy()
-        floor = rmse(pd.Series(oracle[series].reindex(naive_rows["hour"]).to_numpy() - actual))
-        keys = pd.MultiIndex.from_frame(naive_rows[["origin", "hour"]])
-        at_forecast = weather_oracle[series].reindex(keys).to_numpy()
-        weather_floor = rmse(pd.Series(at_forecast - actual))
-        models = {
-            m: scores(error[block["model"] == m], naive, floor) for m in block["model"].unique()
-        }
-        mine = chosen[chosen["series"] == series]
-        served = scores(mine["forecast"] - mine["actual"], naive, floor)
-        served["rmse_vs_weather_oracle"] = round(served["rmse"] / weather_floor, 6)
-        out[str(series)] = {
-            "served": served,
-            "oracle_rmse": round(floor, 6),
-            "weather_oracle_rmse": round(weather_floor, 6),
-            "scored_hours": len(naive_rows),
-            "models": models,
-        }
-    return out
+    return {
+        str(series): series_skill(
+            block,
+            chosen[chosen["series"] == series],
+            "hour",
+            oracle[series],
+            weather_oracle[series],
+        )
+        for series, block in scored.groupby("series", sort=False)
+    }
 
 
 def hourly_coverage(intervals: pd.DataFrame, levels: list[float]) -> dict[str, dict[str, float]]:
     """Per series: the share of scored working hours inside each level's interval."""
-    out: dict[str, dict[str, float]] = {}
-    for series, block in _working(intervals).groupby("series", sort=False):
-        out[str(series)] = {}
-        for level in levels:
-            key = round(level * 100)
-            inside = (block["actual"] >= block[f"lo{key}"]) & (block["actual"] <= block[f"hi{key}"])
-            out[str(series)][f"{key}"] = round(float(inside.mean()), 6)
-    return out
+    return share_inside(_working(intervals), levels)
 
 
 def next_hours(
