@@ -81,3 +81,16 @@ def test_a_context_outside_the_data_is_refused_naming_the_field(client):
         refused = client.post("/v1/advise", json=body)
         assert refused.status_code == 422, (body, refused.text)
         assert refused.json()["detail"][0]["loc"][-1] == field
+
+
+def test_the_page_designs_a_mix_with_the_same_search(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'id="design-form"' in page.text and "Advise a mix" not in page.text
+    designed = client.get("/?form=design&strength_mpa=35")
+    assert designed.status_code == 200 and 'id="design-chart"' in designed.text
+    api = client.post("/v1/advise", json={"strength_mpa": 35.0}).json()["answer"]
+    shown = f"<td id='design-gwp_kg_m3'>{api['predicted']['gwp_kg_m3']:g}</td>"
+    assert shown in designed.text  # the page and the API: one answer
+    refused = client.get("/?form=design&kind=Plasma")
+    assert refused.status_code == 422 and "kind" in refused.text

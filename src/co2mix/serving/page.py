@@ -1,7 +1,8 @@
-"""The page at ``/``: server-rendered HTML, no front-end build. Two forms (GET, so a
-result is a link): mix advice for a context and a strength target, and one row's
-prediction. Input goes through the same validation as the API; errors are shown on the
-page, naming the field, with status 422."""
+"""The page at ``/``: server-rendered HTML, no front-end build. Forms (GET, so a
+result is a link): mix advice for a context and a strength target (the plant's), or a
+mix designed in a CSV dataset's design space (BOxCrete's), and one row's prediction.
+Input goes through the same validation as the API; errors are shown on the page, naming
+the field, with status 422."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from co2mix.optimize.design import DeadlineExceeded
+from co2mix.serving.design_advice import DesignAdvisor, NoFeasibleDesign
 from co2mix.serving.door import COOKIE, Access
 from co2mix.serving.page_parts import bar_chart, field_input, label, status_table
-from co2mix.serving.schemas import advise_request, row_model
+from co2mix.serving.schemas import advise_request, design_request, row_model
 from co2mix.serving.service import Service, Unreachable
 
 SESSION_SECONDS = 8 * 3600  # the page's key cookie: a working day
@@ -37,12 +39,16 @@ class Page:
         self.docs = docs
         self.advise_model = advise_request(service.art)
         self.row_model = row_model(service.art, "Row", service.art.features)
+        asked = design_request(service.art) if self.advise_model is None else None
+        self.design = None if asked is None else (*asked, DesignAdvisor(service.art))
 
     def render(self, query: dict[str, str]) -> tuple[str, int]:
         form = query.get("form")
         result, status = "", 200
         if form == "advise" and self.advise_model is not None:
             result, status = self._advise(self.advise_model, query)
+        elif form == "design" and self.design is not None:
+            result, status = self._design(query)
         elif form == "predict":
             result, status = self._predict(query)
         advise = (
@@ -51,6 +57,11 @@ class Page:
             if self.advise_model is not None
             else ""
         )
+        if self.design is not None:
+            advise = (
+                f"<h2>Design a mix</h2>{self._form('design', self.design[0], query)}"
+                f"{result if form == 'design' else ''}"
+            )
         targets = ", ".join(self.service.art.params.data.targets)
         art = self.service.art
         body = (
@@ -144,6 +155,51 @@ class Page:
             f"(target {advice['strength_target_mpa']:g}).</p>"
             f"<p>Nearest real mix: batch {escape(str(near['id']))}, standardized distance "
             f"{near['distance']:.2f}.</p></div>",
+            200,
+        )
+
+    def _design(self, query: dict[str, str]) -> tuple[str, int]:
+        """A CSV design space's mix for the form's floors and context."""
+        assert self.design is not None
+        model, floors, advisor = self.design
+        try:
+            values = self._parse(model, query).model_dump()
+            asked = {
+                "constraints": {k: v for k, v in values.items() if k in floors},
+                "context": {k: v for k, v in values.items() if k not in floors},
+            }
+            record = advisor.advise(asked)
+        except ValidationError as exc:
+            return _errors(exc), 422
+        except NoFeasibleDesign as exc:
+            return f'<p class="error" id="design-error">{escape(str(exc))}</p>', 422
+        answer, objective = record["answer"], record["objective"]
+        assert answer is not None  # advise raises when there is none
+        mix = "".join(
+            f"<tr><td>{escape(label(k))}</td><td>{v:g}</td></tr>" for k, v in answer["mix"].items()
+        )
+        targets = "".join(
+            f"<tr><td>{escape(label(t))}</td><td id='design-{escape(t)}'>{v:g}</td>"
+            f"<td>{answer['held'].get(t, '')}</td></tr>"
+            for t, v in answer["predicted"].items()
+        )
+        best, near = record.get("best_real_mix"), answer.get("nearest_real_mix")
+        bars = [("designed", float(answer["predicted"][objective]))]
+        if best is not None:
+            bars.append((f"best real ({best['name']})", float(best["measured"][objective])))
+        chart = bar_chart(
+            "design-chart", "The designed mix against the best real one", label(objective), bars
+        )
+        nearest = (
+            f"<p>Nearest real mix: {escape(near['name'])}, "
+            f"{answer.get('nearest_distance_sd')} sd away.</p>"
+            if near
+            else ""
+        )
+        return (
+            f'<div class="result" id="design"><h3>Designed mix</h3><table>{mix}</table>'
+            f"<table><tr><th>target</th><th>predicted</th><th>held (mean - k sd)</th></tr>"
+            f"{targets}</table>{chart}{nearest}</div>",
             200,
         )
 
