@@ -179,7 +179,8 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
     art = service.art
     AdviseRequest = advise_request(art)
     busy = threading.Lock()
-    if AdviseRequest is None and add_design_route(router, art, predicting):
+    if AdviseRequest is None and service.designer is not None:
+        add_design_route(router, service.designer, predicting)
         return
     if AdviseRequest is None:
 

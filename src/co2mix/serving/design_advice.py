@@ -16,7 +16,6 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
 
 from co2mix.core.params import CsvParams
 from co2mix.core.schemas_optimize import DesignMetrics
@@ -29,6 +28,10 @@ class NoFeasibleDesign(ValueError):
     """No supported mix meets the request's floors: the reason, for a 422."""
 
 
+class DesignBusy(RuntimeError):
+    """Another design is being searched (one at a time: the search is CPU-bound)."""
+
+
 class DesignAdvisor:
     """A CSV dataset's design space, with its models and real mixes loaded once."""
 
@@ -36,7 +39,7 @@ class DesignAdvisor:
         params = art.params
         assert isinstance(params, CsvParams) and params.design is not None
         assert art.surrogate is not None and art.design_rows is not None
-        self.params, self.rows = params, art.design_rows
+        self.art, self.params, self.rows = art, params, art.design_rows
         self.models = {
             target: DesignTarget(
                 params.design.models.get(target) or art.champions[target].model,
@@ -46,45 +49,38 @@ class DesignAdvisor:
             for target, pipeline in art.surrogate.items()
         }
         self.name_column = params.ingest.group_column or params.data.id_column
+        self._busy = threading.Lock()
 
-    def advise(self, request: dict[str, Any]) -> DesignMetrics:
-        """The design for the request: ``constraints`` (target -> floor) and ``context``
-        (column -> value), each defaulting to the params'."""
+    def advise(self, values: dict[str, Any]) -> DesignMetrics:
+        """The design for a request's ``values``: a constraint target's floor or a context
+        column's value, each defaulting to the params'. One search at a time, whichever
+        door it came in by (the API or the page): :class:`DesignBusy` otherwise."""
         design = self.params.design
         assert design is not None
+        floors = {k: v for k, v in values.items() if k in design.constraints}
+        context = {k: v for k, v in values.items() if k not in design.constraints}
         asked = design.model_copy(
             update={
-                "constraints": {**design.constraints, **request.get("constraints", {})},
-                "context": {**design.context, **request.get("context", {})},
+                "constraints": {**design.constraints, **floors},
+                "context": {**design.context, **context},
             }
         )
         params = self.params.model_copy(update={"design": asked})
-        answer = design_csv_mix(params, self.models, self.rows, self.name_column)
+        if not self._busy.acquire(blocking=False):
+            raise DesignBusy("another advice is being computed; retry in a moment")
+        try:
+            answer = design_csv_mix(params, self.models, self.rows, self.name_column)
+        finally:
+            self._busy.release()
         if not answer.get("answer"):
             raise NoFeasibleDesign(f"constraints {asked.constraints}: {answer.get('reason')}")
         return answer
 
 
-def add_design_route(router: APIRouter, art: Artifacts, predicting: list[Any]) -> bool:
-    """``POST /advise`` on ``router`` when the dataset declares a design space; False
-    (nothing added) when it does not."""
-    asked = design_request(art)
-    if asked is None:
-        return False
-    _design_route(router, DesignAdvisor(art), *asked, predicting)
-    return True
-
-
-def _design_route(
-    router: APIRouter,
-    advisor: DesignAdvisor,
-    request: type[BaseModel],
-    floors: list[str],
-    predicting: list[Any],
-) -> None:
-    """``POST /advise`` on a CSV dataset's design space (one search at a time, as the
-    plant's: the search is CPU-bound)."""
-    busy = threading.Lock()
+def add_design_route(router: APIRouter, advisor: DesignAdvisor, predicting: list[Any]) -> None:
+    """``POST /advise`` on a CSV dataset's design space: a body of its floors and context
+    (:func:`co2mix.serving.schemas.design_request`); busy is a 429, no mix a 422."""
+    request = design_request(advisor.art)
 
     @router.post(
         "/advise",
@@ -95,16 +91,9 @@ def _design_route(
         dependencies=predicting,
     )
     def advise(body: request) -> dict[str, Any]:  # type: ignore[valid-type]
-        if not busy.acquire(blocking=False):
-            raise HTTPException(429, "another advice is being computed; retry in a moment")
         try:
-            values = body.model_dump()  # type: ignore[attr-defined]
-            asked = {
-                "constraints": {k: v for k, v in values.items() if k in floors},
-                "context": {k: v for k, v in values.items() if k not in floors},
-            }
-            return dict(advisor.advise(asked))
+            return dict(advisor.advise(body.model_dump()))  # type: ignore[attr-defined]
+        except DesignBusy as exc:
+            raise HTTPException(429, str(exc)) from None
         except NoFeasibleDesign as exc:
             raise HTTPException(422, str(exc)) from None
-        finally:
-            busy.release()

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from co2mix.optimize.design import DeadlineExceeded
-from co2mix.serving.design_advice import DesignAdvisor, NoFeasibleDesign
+from co2mix.serving.design_advice import DesignBusy, NoFeasibleDesign
 from co2mix.serving.door import COOKIE, Access
 from co2mix.serving.page_parts import bar_chart, field_input, label, status_table
 from co2mix.serving.schemas import advise_request, design_request, row_model
@@ -39,8 +39,8 @@ class Page:
         self.docs = docs
         self.advise_model = advise_request(service.art)
         self.row_model = row_model(service.art, "Row", service.art.features)
-        asked = design_request(service.art) if self.advise_model is None else None
-        self.design = None if asked is None else (*asked, DesignAdvisor(service.art))
+        designer = service.designer if self.advise_model is None else None
+        self.design = None if designer is None else (design_request(service.art), designer)
 
     def render(self, query: dict[str, str]) -> tuple[str, int]:
         form = query.get("form")
@@ -161,16 +161,13 @@ class Page:
     def _design(self, query: dict[str, str]) -> tuple[str, int]:
         """A CSV design space's mix for the form's floors and context."""
         assert self.design is not None
-        model, floors, advisor = self.design
+        model, advisor = self.design
         try:
-            values = self._parse(model, query).model_dump()
-            asked = {
-                "constraints": {k: v for k, v in values.items() if k in floors},
-                "context": {k: v for k, v in values.items() if k not in floors},
-            }
-            record = advisor.advise(asked)
+            record = advisor.advise(self._parse(model, query).model_dump())
         except ValidationError as exc:
             return _errors(exc), 422
+        except DesignBusy as exc:
+            return f'<p class="error" id="design-error">{escape(str(exc))}</p>', 429
         except NoFeasibleDesign as exc:
             return f'<p class="error" id="design-error">{escape(str(exc))}</p>', 422
         answer, objective = record["answer"], record["objective"]

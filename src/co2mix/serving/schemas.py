@@ -169,14 +169,13 @@ class AdviseResponse(BaseModel):
     seconds: float
 
 
-def design_request(art: Artifacts) -> tuple[type[BaseModel], list[str]] | None:
+def design_request(art: Artifacts) -> type[BaseModel]:
     """A CSV design space's advice request: each constraint's floor and each context
     column (defaults: the params' ``design``; a number held to the data's range, a
-    category to the data's levels), and which fields are floors. None without one."""
+    category to the data's levels)."""
     design = getattr(art.params, "design", None)
     rows = art.design_rows
-    if design is None or rows is None:
-        return None
+    assert design is not None and rows is not None  # only a dataset with a design space
     fields: dict[str, Any] = {
         target: (float, Field(default=floor, allow_inf_nan=False, description=f"lowest {target}"))
         for target, floor in design.constraints.items()
@@ -188,4 +187,4 @@ def design_request(art: Artifacts) -> tuple[type[BaseModel], list[str]] | None:
         else:
             low, high = float(rows[column].min()), float(rows[column].max())
             fields[column] = (float, Field(default=value, ge=low, le=high, allow_inf_nan=False))
-    return create_model("DesignRequest", __config__=STRICT, **fields), list(design.constraints)
+    return create_model("DesignRequest", __config__=STRICT, **fields)

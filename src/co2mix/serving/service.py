@@ -27,6 +27,7 @@ from co2mix.optimize.specification import cost_per_m3, specification
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 from co2mix.serving.artifacts import Artifacts, TargetModel
+from co2mix.serving.design_advice import DesignAdvisor
 
 
 class Unreachable(ValueError):
@@ -94,6 +95,8 @@ class Service:
             for t, m in art.champions.items()
         }
         self._designing = threading.Lock()
+        # a CSV dataset's design space (BOxCrete): one advisor for the API and the page
+        self.designer = DesignAdvisor(art) if art.design_rows is not None else None
         self.final_steps = {t: array_final(m.pipeline) for t, m in art.champions.items()}
         serve = art.serve
         self.similar_rows = art.train.dropna(subset=serve.similar_numeric).reset_index(drop=True)
