@@ -7,12 +7,13 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,9 +29,11 @@ from co2mix.serving.log_writer import LogFull, LogWriter
 from co2mix.serving.page import STYLE, Page, add_pages
 from co2mix.serving.schemas import (
     AdviseResponse,
+    PredictBody,
     PredictResponse,
     SimilarResponse,
     advise_request,
+    body_of,
     predict_request,
     similar_request,
 )
@@ -107,12 +110,12 @@ def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
     predicting = [Depends(access.require("predict"))]
 
     @router.post("/predict", response_model=PredictResponse, dependencies=predicting)
-    async def predict(body: PredictRequest) -> Response:  # type: ignore[valid-type]
-        rows = body.rows  # type: ignore[attr-defined]
+    async def predict(body: Annotated[PredictBody, Depends(body_of(PredictRequest))]) -> Response:
+        rows = body.rows
         limit = art.serve.max_rows
         if len(rows) > limit:
             raise HTTPException(413, f"rows: {len(rows)} rows, at most serve.max_rows = {limit}")
-        how = body.contributions  # type: ignore[attr-defined]
+        how = body.contributions
         predicted = service.predict([row.model_dump() for row in rows], how)
         models = {t: m.model for t, m in art.champions.items()}
         # milliseconds of CPU, so in the event loop (a thread hop costs more); serialized
@@ -121,8 +124,8 @@ def _router(service: Service, log: RequestLog, access: Access) -> APIRouter:
         return Response(orjson.dumps(answer), media_type="application/json")
 
     @router.post("/similar", response_model=SimilarResponse, dependencies=predicting)
-    def similar(body: SimilarRequest) -> dict[str, Any]:  # type: ignore[valid-type]
-        query = body.model_dump()  # type: ignore[attr-defined]
+    def similar(body: Annotated[BaseModel, Depends(body_of(SimilarRequest))]) -> dict[str, Any]:
+        query = body.model_dump()
         return {
             "matched_on": {k: str(query[k]) for k in keys},
             "rows": service.similar(query, query["n"]),
@@ -207,7 +210,7 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
             },
             dependencies=predicting,
         )
-        def advise(body: AdviseRequest) -> dict[str, Any]:  # type: ignore[valid-type]
+        def advise(body: Annotated[BaseModel, Depends(body_of(AdviseRequest))]) -> dict[str, Any]:
             seconds = art.serve.advise_seconds
             if not busy.acquire(blocking=False):
                 raise HTTPException(
@@ -216,7 +219,7 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
                     headers={"Retry-After": str(math.ceil(seconds))},
                 )
             try:
-                return service.advise(body.model_dump())  # type: ignore[attr-defined]
+                return service.advise(body.model_dump())
             except Unreachable as exc:
                 raise HTTPException(422, str(exc)) from None
             except DeadlineExceeded:

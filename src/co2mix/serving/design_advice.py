@@ -10,18 +10,19 @@ the stage's record: the mix, what each model predicts and holds, the nearest rea
 and the best real one under the same floors.
 """
 
-# no ``from __future__ import annotations``: FastAPI reads the route's body type (built
+# no ``from __future__ import annotations``: FastAPI reads the route's body dependency (built
 # at startup from the params) from the live annotation
 import threading
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel
 
 from co2mix.core.params import CsvParams
 from co2mix.core.schemas_optimize import DesignMetrics
 from co2mix.optimize.design_space import DesignTarget, design_csv_mix
 from co2mix.serving.artifacts import Artifacts
-from co2mix.serving.schemas import design_request
+from co2mix.serving.schemas import body_of, design_request
 
 
 class NoFeasibleDesign(ValueError):
@@ -90,9 +91,9 @@ def add_design_route(router: APIRouter, advisor: DesignAdvisor, predicting: list
         },
         dependencies=predicting,
     )
-    def advise(body: request) -> dict[str, Any]:  # type: ignore[valid-type]
+    def advise(body: Annotated[BaseModel, Depends(body_of(request))]) -> dict[str, Any]:
         try:
-            return dict(advisor.advise(body.model_dump()))  # type: ignore[attr-defined]
+            return dict(advisor.advise(body.model_dump()))
         except DesignBusy as exc:
             raise HTTPException(429, str(exc)) from None
         except NoFeasibleDesign as exc:

@@ -6,6 +6,8 @@ negative where ``serve.non_negative`` says a column is a mass, an energy or a di
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from types import GenericAlias
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -16,10 +18,42 @@ STRICT = ConfigDict(extra="forbid", strict=True)
 Contributions = Literal["exact", "approx", "none"]
 
 
+def one_of(values: Sequence[str]) -> Any:
+    """``Literal[values]`` for values known only when the service starts (the levels a
+    champion was trained on): a type for pydantic, a value for the type checker."""
+    return Literal.__getitem__(tuple(values))
+
+
+def list_of(item: type[BaseModel]) -> Any:
+    """``list[item]`` for a row model built when the service starts."""
+    return GenericAlias(list, (item,))
+
+
+def body_of(model: type[BaseModel]) -> Callable[[BaseModel], BaseModel]:
+    """A FastAPI dependency that validates a request body against ``model``, a model
+    built from the served params: a route declares ``Annotated[Static, Depends(...)]``
+    and reads typed fields, where annotating the route with ``model`` itself would be a
+    type only at run time (the checker sees a variable)."""
+
+    def body(payload: BaseModel) -> BaseModel:
+        return payload
+
+    body.__annotations__ = {"payload": model, "return": model}  # what FastAPI reads
+    return body
+
+
+class PredictBody(BaseModel):
+    """What a predict request holds (its row model is built from the champions)."""
+
+    model_config = STRICT
+    rows: list[BaseModel]
+    contributions: Contributions = "exact"
+
+
 def _column_field(art: Artifacts, column: str) -> tuple[Any, Any]:
     categories = art.categories(column)
     if categories is not None:
-        return Literal[tuple(categories)], Field(description=f"one of {categories}")
+        return one_of(categories), Field(description=f"one of {categories}")
     low, high = plausible_range(art, column)
     return float, Field(
         ge=low,
@@ -50,12 +84,12 @@ def row_model(art: Artifacts, name: str, columns: list[str]) -> type[BaseModel]:
     return create_model(name, __config__=STRICT, **fields)
 
 
-def predict_request(art: Artifacts) -> type[BaseModel]:
+def predict_request(art: Artifacts) -> type[PredictBody]:
     row = row_model(art, "Row", art.features)
     return create_model(
         "PredictRequest",
-        __config__=STRICT,
-        rows=(list[row], Field(min_length=1, description="rows to predict")),  # type: ignore[valid-type]
+        __base__=PredictBody,
+        rows=(list_of(row), Field(min_length=1, description="rows to predict")),
         contributions=(
             Contributions,
             Field(
@@ -97,9 +131,9 @@ def advise_request(art: Artifacts) -> type[BaseModel] | None:
         age_days=(float, Field(default=context.age_days, gt=0.0, le=365.0)),
         mixing_time_s=(float, Field(default=context.mixing_time_s, gt=0.0, le=600.0)),
         drum_rpm=(float, Field(default=context.drum_rpm, gt=0.0, le=30.0)),
-        cement_supplier=(Literal[suppliers], Field(default=context.cement_supplier)),  # type: ignore[arg-type]
-        exposure_class=(  # type: ignore[arg-type]
-            Literal[classes] | None if (classes := tuple(opt.exposure_classes)) else None,
+        cement_supplier=(one_of(suppliers), Field(default=context.cement_supplier)),
+        exposure_class=(
+            one_of(classes) | None if (classes := tuple(opt.exposure_classes)) else None,
             Field(
                 default=opt.exposure_class,
                 description="EN 206 exposure class: its max water/binder, min binder and "
@@ -183,7 +217,7 @@ def design_request(art: Artifacts) -> type[BaseModel]:
     for column, value in design.context.items():
         if isinstance(value, str):
             levels = tuple(sorted(str(v) for v in rows[column].dropna().unique()))
-            fields[column] = (Literal[levels], Field(default=value))
+            fields[column] = (one_of(levels), Field(default=value))
         else:
             low, high = float(rows[column].min()), float(rows[column].max())
             fields[column] = (float, Field(default=value, ge=low, le=high, allow_inf_nan=False))
