@@ -93,7 +93,7 @@ def one_run(
     from co2mix.core.params_file import parse_params
     from co2mix.data.checks import run_checks
     from co2mix.data.clean import prepare
-    from co2mix.modeling.fresh import fresh_scores
+    from co2mix.modeling.fresh_error import fresh_scores
     from co2mix.modeling.refresh import TargetData, published_rows, refresh_target, split_fresh
     from co2mix.modeling.registry import unseen_levels
     from co2mix.optimize.plant_now import current_plant

@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from co2mix.startup import quiet_library_warnings
+
 
 def parser() -> argparse.ArgumentParser:
     from co2mix.commands import profile_new
@@ -51,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_library_warnings()
     args = parser().parse_args(argv)
     if args.command == "serve":
         from co2mix.serving.cli import serve

@@ -1,4 +1,6 @@
-"""What a stage process sets before its first heavy import: :func:`prepare_stage_process`.
+"""What a process co2mix starts sets before its first heavy import:
+:func:`prepare_stage_process` (a stage) and :func:`quiet_library_warnings` (also the
+``co2mix`` command).
 
 A default ``dvc repro`` is some thirty short stage processes, and most of each is
 starting Python and importing pandas, scikit-learn, scipy and deepchecks. Three costs in
@@ -17,6 +19,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -83,11 +86,26 @@ def skip_iri_grammars() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
+def quiet_library_warnings() -> None:
+    """Keep library warnings that say nothing about the data off the console of a
+    process co2mix started itself (a stage, the ``co2mix`` command): deepchecks 0.19 and
+    the pinned scikit-learn 1.5 call APIs their pins deprecate, at import and at run time,
+    and deepchecks imports ``pkg_resources`` (setuptools is pinned to 80.9, the last to
+    ship it), which warns that it is deprecated. A library user's process keeps its own
+    filters: importing :mod:`co2mix` leaves them alone."""
+    for module in ("sklearn", "deepchecks"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+
 def prepare_stage_process() -> None:
-    """The three savings above, for this process (a stage script's first statement)."""
+    """The three savings above and quiet library warnings, for this process (a stage
+    script's first statement)."""
     keep_bytecode()
     cheap_scipy_docstrings()
     skip_iri_grammars()
+    quiet_library_warnings()
 
 
 def cheap_scipy_docstrings() -> None:

@@ -38,7 +38,7 @@ from co2mix.core.schemas import (
 )
 from co2mix.modeling.cross_validation import cross_validate
 from co2mix.modeling.explain import explain_rows
-from co2mix.modeling.fresh import WEEKLY_COLUMNS, fresh_scores, weekly_error
+from co2mix.modeling.fresh_error import WEEKLY_COLUMNS, fresh_scores, weekly_error
 from co2mix.modeling.models import validate_models
 from co2mix.modeling.registry import unseen_levels
 from co2mix.modeling.store import load_model

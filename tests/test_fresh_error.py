@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from co2mix.modeling.evaluate import Task, evaluate_target
-from co2mix.modeling.fresh import fresh_scores, weekly_error
+from co2mix.modeling.fresh_error import fresh_scores, weekly_error
 from tests.helpers import stale_strength_model
 
 TARGET = "strength_mpa"
