@@ -17,7 +17,7 @@ from co2mix.core.io import staged_outputs
 from co2mix.core.params import PlantParams
 from co2mix.core.params_file import load_params, plant_params
 from co2mix.core.stage import run_stage
-from co2mix.modeling.backtest import Setup, origins_of, run_backtest, with_intervals
+from co2mix.modeling.backtest import Backtest, Setup, origins_of, with_intervals
 from co2mix.modeling.forecast_report import coverage, next_days, skill
 from co2mix.modeling.forecasting import daily_series
 from co2mix.modeling.hourly import (
@@ -25,7 +25,6 @@ from co2mix.modeling.hourly import (
     HourlySetup,
     hourly_origins,
     hourly_series,
-    run_hourly_backtest,
     working_hours,
 )
 from co2mix.modeling.hourly_report import (
@@ -33,6 +32,13 @@ from co2mix.modeling.hourly_report import (
     hourly_intervals,
     hourly_skill,
     next_hours,
+)
+from co2mix.modeling.series_tasks import (
+    Following,
+    SeriesTask,
+    gathered,
+    run_tasks,
+    start_backtest_workers,
 )
 from co2mix.simulate.expected import (
     expected_at,
@@ -94,10 +100,8 @@ def hourly_oracles(
     return realized, at_forecast
 
 
-def hourly_record(
-    params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame
-) -> tuple[dict, pd.DataFrame]:
-    """The hourly backtest's record and its scored rows with intervals (the plots)."""
+def hourly_tasks(params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame) -> list[SeriesTask]:
+    """The hourly backtest of every series, one task each."""
     settings = params.forecast
     assert params.data.time_column is not None
     index = pd.date_range(oracle.index[0], periods=24 * len(oracle.index), freq="h")
@@ -116,9 +120,22 @@ def hourly_record(
     after = index[-1] + pd.Timedelta(hours=1)
     issues = hourly_origins(index, setup).append(pd.DatetimeIndex([after]))
     weather = hourly_weather(params, oracle, issues, setup.horizon)
-    backtest, following = run_hourly_backtest(
-        hourly[settings.series], hourly["batches"], weather, setup, after
-    )
+    return [
+        SeriesTask(hourly[name], hourly["batches"], weather, setup, after)
+        for name in settings.series
+    ]
+
+
+def hourly_record(
+    params: PlantParams,
+    tasks: list[SeriesTask],
+    results: list[tuple[pd.DataFrame, Following]],
+    oracle: pd.DataFrame,
+) -> tuple[dict, pd.DataFrame]:
+    """The hourly backtest's record and its scored rows with intervals (the plots)."""
+    setup, after, weather = tasks[0].setup, tasks[0].after, tasks[0].weather
+    assert isinstance(setup, HourlySetup)
+    backtest, following = gathered(results)
     intervals = hourly_intervals(backtest, setup)
     realized, at_forecast = hourly_oracles(params, backtest, oracle, weather["ahead"])
     record = {
@@ -132,10 +149,8 @@ def hourly_record(
     return record, intervals
 
 
-def daily_record(
-    params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame
-) -> tuple[dict, pd.DataFrame]:
-    """The daily backtest's record and its scored rows with intervals (the plots)."""
+def daily_tasks(params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame) -> list[SeriesTask]:
+    """The daily backtest of every series, one task each."""
     settings, data = params.forecast, params.data
     assert data.time_column is not None  # the plant's params require it
     daily = daily_series(rows, data.time_column, oracle.index)
@@ -155,19 +170,32 @@ def daily_record(
     issues = origins_of(oracle.index, setup).append(pd.DatetimeIndex([after]))
     past, ahead = weather_forecasts(params.generate, oracle["temp_c"], issues, setup.horizon, error)
     weather = {"train": past, "forecast": ahead}
-    backtest, following = run_backtest(
-        daily[settings.series], daily["batches"], weather, setup, after
-    )
+    return [
+        SeriesTask(daily[name], daily["batches"], weather, setup, after) for name in settings.series
+    ]
+
+
+def daily_record(
+    params: PlantParams,
+    tasks: list[SeriesTask],
+    results: list[tuple[pd.DataFrame, Following]],
+    oracle: pd.DataFrame,
+) -> tuple[dict, pd.DataFrame]:
+    """The daily backtest's record and its scored rows with intervals (the plots)."""
+    setup, after, ahead = tasks[0].setup, tasks[0].after, tasks[0].weather["forecast"]
+    assert isinstance(setup, Setup)
+    rows, following = gathered(results)
+    backtest = Backtest(rows)
     intervals = with_intervals(backtest, setup)
     days = pd.date_range(after, periods=setup.horizon, freq="D")
     metrics = {
         "scenario": params.generate.current.scenario,
-        "weather_error_c": list(error),
+        "weather_error_c": list(setup.weather_error_c),
         "series": skill(
             backtest, intervals, oracle, weather_oracle(params, intervals, ahead, oracle)
         ),
         "coverage": coverage(intervals, setup.levels),
-        "served": settings.served,
+        "served": params.forecast.served,
         "next_days": next_days(following, backtest, days, setup),
     }
     plot = intervals[~intervals["calibration"]].drop(columns=["calibration"])
@@ -177,8 +205,20 @@ def daily_record(
     return metrics, plot
 
 
+def hourly_tables(plot: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The day-ahead hours of each origin's forecast by series: one per hour on a chart."""
+    day_ahead = plot["hour"] < plot["origin"] + pd.Timedelta(days=1)
+    plot = plot[day_ahead].drop(columns=["calibration"])
+    plot = plot.assign(
+        hour=plot["hour"].dt.strftime("%Y-%m-%dT%H:00"),
+        origin=plot["origin"].dt.date.astype(str),
+    )
+    return {f"hourly-{series}.csv": table for series, table in plot.groupby("series", sort=False)}
+
+
 def main() -> None:
     params = plant_params(load_params(), "forecast")
+    start_backtest_workers(params.forecast.n_jobs)
     rows = pd.concat(
         [
             read_checked(paths.TRAIN, params, "prepare"),
@@ -187,19 +227,16 @@ def main() -> None:
         ]
     ).drop_duplicates(subset=params.data.id_column)
     oracle = oracle_and_weather(params.generate)
-    metrics, plot = daily_record(params, rows, oracle)
+    daily = daily_tasks(params, rows, oracle)  # first: the slowest (the MLP fits)
+    hourly = hourly_tasks(params, rows, oracle) if "hourly" in params.forecast.frequencies else []
+    results = run_tasks(daily + hourly, params.forecast.n_jobs)
+    metrics, plot = daily_record(params, daily, results[: len(daily)], oracle)
     tables = {f"{series}.csv": table for series, table in plot.groupby("series", sort=False)}
-    if "hourly" in params.forecast.frequencies:
-        metrics["hourly"], hourly_plot = hourly_record(params, rows, oracle)
-        # the day-ahead hours of each origin: one forecast per hour on the chart
-        day_ahead = hourly_plot["hour"] < hourly_plot["origin"] + pd.Timedelta(days=1)
-        hourly_plot = hourly_plot[day_ahead].drop(columns=["calibration"])
-        hourly_plot = hourly_plot.assign(
-            hour=hourly_plot["hour"].dt.strftime("%Y-%m-%dT%H:00"),
-            origin=hourly_plot["origin"].dt.date.astype(str),
+    if hourly:
+        metrics["hourly"], hourly_plot = hourly_record(
+            params, hourly, results[len(daily) :], oracle
         )
-        for series, table in hourly_plot.groupby("series", sort=False):
-            tables[f"hourly-{series}.csv"] = table
+        tables.update(hourly_tables(hourly_plot))
     with staged_outputs() as out:
         records.write(out, paths.FORECAST_METRICS, metrics)
         for name, table in tables.items():

@@ -315,3 +315,26 @@ def test_under_winter_the_heating_forecast_rises_and_the_backtest_says_how_well(
     served = record["series"]["heating_energy_kwh"]["served"]
     assert served["mase"] < 1.0  # it beats last week's same day, in the cold too
     assert abs(served["bias"]) < 0.5 * backtest["actual"].mean()  # a small plant: ~3 batches a day
+
+
+def test_the_series_backtested_on_worker_processes_are_the_one_process_backtest():
+    """forecast.n_jobs changes how long the stage takes, never its rows: each series'
+    task on a worker gives, put back in order, what the one-process loop gives."""
+    from co2mix.modeling.series_tasks import SeriesTask, gathered, run_tasks
+
+    models = ["seasonal_naive", "ridge", "xgboost", "ensemble"]  # the seeded fits
+    setup = Setup(7, 8, 4, 2, models, [0.8], 0, (0.5, 0.2), "ensemble")
+    log = synthetic_log()
+    after = log.index[-1] + pd.Timedelta(days=1)
+    issues = pd.date_range(log.index[-7 * 12 - 6], after, freq="D")
+    weather = weather_for(log, issues, 7)
+    one, following = run_backtest(log, log["batches"], weather, setup, after)
+    names = ["co2_t", "batches"]  # run_backtest's order
+    tasks = [SeriesTask(log[name], log["batches"], weather, setup, after) for name in names]
+    rows, by_series = gathered(run_tasks(tasks, n_jobs=2))
+    pd.testing.assert_frame_equal(rows, one.rows)
+    assert by_series.keys() == following.keys()
+    for name, by_model in following.items():
+        for model, (values, spread) in by_model.items():
+            np.testing.assert_array_equal(by_series[name][model][0], values)
+            np.testing.assert_array_equal(by_series[name][model][1], spread)

@@ -252,6 +252,7 @@ class Forecast(Section):
     horizon_hours: Annotated[int, Field(ge=1, le=168)] = 48  # hourly: hours after 00:00
     hourly_origins: Annotated[int, Field(ge=7)] = 14  # hourly: daily origins scored
     hourly_calibration_origins: Annotated[int, Field(ge=7)] = 14  # hourly: earlier ones
+    n_jobs: Annotated[int, Field(ge=1)] = 2  # processes, one series each; same results
 
     _unique = field_validator("series", "models", "levels", "frequencies")(unique)
 

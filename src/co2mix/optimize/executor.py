@@ -5,8 +5,7 @@ surrogate, variant, seed and strength target, and the true optima), each determi
 given its request. On ``optimize.n_jobs`` processes they are computed at once and the
 results are the same as one by one, to the bit: a run sees only its own request.
 
-The workers come from a ``forkserver``: a fresh interpreter that has never run XGBoost's
-OpenMP threads (a plain ``fork`` of the stage, which has, can hang in the child). Each
+The workers come from a forkserver (:mod:`co2mix.core.workers` says why). Each
 worker receives the :class:`Setting` once; the compiled surrogates are closures, which do
 not pickle, so a surrogate travels as its fitted pipelines and is compiled again there
 (:class:`co2mix.optimize.surrogates.CompiledMembers`).
@@ -14,9 +13,6 @@ not pickle, so a surrogate travels as its fitted pipelines and is compiled again
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import multiprocessing.forkserver
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +22,7 @@ from tqdm import tqdm
 
 from co2mix.core.params import PlantParams
 from co2mix.core.params_plant import OptimizerName
+from co2mix.core.workers import forkserver, freeze_imports, start_forkserver
 from co2mix.optimize.problem import DataSupport, Predictor, Problem
 from co2mix.optimize.solvers import Recorder, run_solver
 
@@ -83,11 +80,9 @@ _worker_setting: list[Setting] = []  # the Setting of this worker process
 
 
 def _adopt(setting: Setting) -> None:
-    """A worker's start: its Setting, and its imports frozen out of the garbage collector
-    (as a stage's: :func:`co2mix.core.stage.run_stage`), so that its exit, which the
-    stage waits for, does not spend half a second collecting them."""
+    """A worker's start: its Setting, and its imports frozen out of the collector."""
     _worker_setting[:] = [setting]
-    gc.freeze()
+    freeze_imports()
 
 
 def _solve_in_worker(request: Request) -> tuple[Recorder, float]:
@@ -102,18 +97,11 @@ def _slowest_first(requests: Sequence[Request]) -> list[Request]:
     )
 
 
-def _forkserver() -> multiprocessing.context.BaseContext:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
-
-
 def start_workers(n_jobs: int) -> None:
     """Start the forkserver now (when runs will use it), so that its imports overlap the
     stage's loading of the models instead of following it."""
     if n_jobs > 1:
-        _forkserver()
-        multiprocessing.forkserver.ensure_running()
+        start_forkserver([__name__])
 
 
 def solve_all(
@@ -125,7 +113,7 @@ def solve_all(
         return {request: setting.solve(request) for request in tqdm(unique, "optimize: runs")}
     workers = min(n_jobs, len(unique))
     with ProcessPoolExecutor(
-        workers, _forkserver(), initializer=_adopt, initargs=(setting,)
+        workers, forkserver([__name__]), initializer=_adopt, initargs=(setting,)
     ) as pool:
         results = tqdm(pool.map(_solve_in_worker, unique), "optimize: runs", len(unique))
         return dict(zip(unique, results, strict=True))
