@@ -20,7 +20,7 @@ import numpy as np
 from co2mix.core import paths
 from co2mix.core.io import read_parquet
 from co2mix.core.params_file import load_params
-from co2mix.optimize.problem import DataSupport, Predictor, Problem, mix_frame
+from co2mix.optimize.problem import Predictor, Problem, mix_frame, plant_support
 from co2mix.optimize.surrogates import load_pipelines, surrogate_members
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def main() -> None:
     members = surrogate_members(
         params, load_pipelines(params), {t: train for t in params.data.targets}
     )
-    problem = Problem(params, params.optimize.strength_target_mpa, DataSupport.fit(train, params))
+    problem = Problem(params, params.optimize.strength_target_mpa, plant_support(train, params))
     low, high = np.array(problem.bounds).T
     mixes = low + (high - low) * np.random.default_rng(0).random((64, len(low)))
 

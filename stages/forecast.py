@@ -14,8 +14,7 @@ import pandas as pd
 from co2mix.core import paths, records
 from co2mix.core.contracts import read_checked
 from co2mix.core.io import staged_outputs
-from co2mix.core.params import PlantParams
-from co2mix.core.params_file import load_params, plant_params
+from co2mix.core.params_file import load_params
 from co2mix.core.stage import run_stage
 from co2mix.modeling.backtest import Backtest, Setup, origins_of, with_intervals
 from co2mix.modeling.forecast_report import coverage, next_days, skill
@@ -40,6 +39,7 @@ from co2mix.modeling.series_tasks import (
     run_tasks,
     start_backtest_workers,
 )
+from co2mix.plant_params.root import PlantParams, require_plant
 from co2mix.simulate.expected import (
     expected_at,
     expected_at_hours,
@@ -217,7 +217,7 @@ def hourly_tables(plot: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def main() -> None:
-    params = plant_params(load_params(), "forecast")
+    params = require_plant(load_params(), "forecast")
     start_backtest_workers(params.forecast.n_jobs)
     rows = pd.concat(
         [

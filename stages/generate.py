@@ -10,13 +10,14 @@ from pathlib import Path
 from co2mix.core import paths, records
 from co2mix.core.contracts import read_checked
 from co2mix.core.io import staged_outputs
-from co2mix.core.params_file import load_params, plant_params
+from co2mix.core.params_file import load_params
 from co2mix.core.stage import run_stage
+from co2mix.plant_params.root import require_plant
 from co2mix.simulate.dataset import generate, summarize
 
 
 def main() -> None:
-    params = plant_params(load_params(), "generate")
+    params = require_plant(load_params(), "generate")
     current = params.generate.current
     fed = None
     if current.source == "feed":  # the live feed's export (co2mix feed export)

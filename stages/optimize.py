@@ -10,7 +10,7 @@ import time
 from co2mix.core import paths, records
 from co2mix.core.contracts import read_checked
 from co2mix.core.io import staged_outputs, write_timing
-from co2mix.core.params_file import load_params, plant_params
+from co2mix.core.params_file import load_params
 from co2mix.core.schemas import RefreshMetrics, TruthRecord
 from co2mix.core.stage import run_stage
 from co2mix.modeling.refresh import published_rows
@@ -19,12 +19,13 @@ from co2mix.optimize.executor import start_workers
 from co2mix.optimize.plant_now import current_plant, describe_plant
 from co2mix.optimize.specification import specification
 from co2mix.optimize.surrogates import build_surrogates, check_setup, load_pipelines
+from co2mix.plant_params.root import require_plant
 
 
 def main() -> None:
     start = time.perf_counter()
     truth = records.read(paths.TRUTH, TruthRecord)
-    params = current_plant(plant_params(load_params(), "optimize"), truth)
+    params = current_plant(require_plant(load_params(), "optimize"), truth)
     check_setup(params)
     start_workers(params.optimize.n_jobs)
     train = read_checked(paths.TRAIN, params, "prepare")

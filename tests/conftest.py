@@ -13,7 +13,7 @@ from filelock import FileLock
 
 from co2mix.core.params import Params
 from co2mix.core.params_file import parse_params
-from co2mix.core.params_plant import Generate
+from co2mix.plant_params.sections import Generate
 from tests.helpers import (
     committed_params,
     copy_project,

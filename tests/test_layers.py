@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from co2mix.core import paths
+from co2mix.core.params_file import SOURCES
 from tests.helpers import ROOT
 
 SRC = ROOT / "src"
@@ -48,10 +49,11 @@ def imported_modules(path: Path) -> set[str]:
     return {m for m in found if m.split(".")[0] == "co2mix" and module_file(m)}
 
 
-def import_closure(script: Path) -> set[Path]:
-    """The co2mix files a script loads: its imports, theirs, and every parent package."""
+def import_closure(script: Path, by_name: tuple[str, ...] = ()) -> set[Path]:
+    """The co2mix files a script loads: its imports, theirs, and every parent package;
+    ``by_name``: modules it loads by name (a params tree, :data:`SOURCES`), and theirs."""
     seen: set[str] = set()
-    todo = list(imported_modules(script))
+    todo = [*imported_modules(script), *by_name]
     while todo:
         module = todo.pop()
         parts = module.split(".")
@@ -63,12 +65,17 @@ def import_closure(script: Path) -> set[Path]:
     return {module_file(m).relative_to(ROOT) for m in seen}  # type: ignore[union-attr]
 
 
-def uncovered(stage: dict) -> list[str]:
+def uncovered(stage: dict, source: str = "plant") -> list[str]:
+    """The files a stage of a ``source`` dataset loads that its deps do not cover: its
+    imports, and the source's params tree that reading params.yaml loads by name."""
     script = ROOT / stage["cmd"].split()[1]
     deps = [str(d) for d in stage["deps"]]
+    closure = import_closure(script)
+    if Path("src/co2mix/core/params_file.py") in closure:
+        closure = import_closure(script, (SOURCES[source][0],))
     return sorted(
         str(path)
-        for path in import_closure(script)
+        for path in closure
         if not any(str(path) == d or str(path).startswith(d.rstrip("/") + "/") for d in deps)
     )
 
@@ -84,7 +91,27 @@ def test_stage_deps_cover_every_module_the_script_imports(name):
 def test_csv_profile_stage_deps_cover_every_module_the_script_imports(name):
     stage = CSV_STAGES[name]
     assert stage["cmd"].split()[1] in stage["deps"]
-    assert uncovered(stage) == [], f"{CSV_PIPELINE}: stage {name!r}: add these to its deps"
+    assert uncovered(stage, "csv") == [], f"{CSV_PIPELINE}: stage {name!r}: add these to its deps"
+
+
+@pytest.mark.parametrize("name", sorted(CSV_STAGES))
+def test_a_csv_profiles_stages_neither_load_nor_depend_on_the_plant(name):
+    """Editing the simulator, its physics or its params re-runs no CSV profile's stage."""
+    stage = CSV_STAGES[name]
+    closure = import_closure(ROOT / stage["cmd"].split()[1], (SOURCES["csv"][0],))
+    plant = ("src/co2mix/physics", "src/co2mix/simulate", "src/co2mix/plant_params")
+    assert not [str(p) for p in closure if str(p).startswith(plant)]
+    assert not [d for d in stage["deps"] if str(d).startswith(plant)]
+
+
+def test_the_plant_pipelines_stages_load_its_params_tree_by_name():
+    """parse_params imports the plant's tree by name: the closure must follow it."""
+    closure = {str(p) for p in import_closure(ROOT / "stages/train.py", (SOURCES["plant"][0],))}
+    assert "src/co2mix/plant_params/root.py" in closure
+    assert "src/co2mix/physics/truth.py" in closure
+    assert "src/co2mix/plant_params/root.py" not in {
+        str(p) for p in import_closure(ROOT / "stages/train.py")
+    }
 
 
 def test_the_closure_sees_through_packages_and_from_imports():

@@ -12,10 +12,10 @@ from co2mix.modeling.registry import FitSpec, Options, preprocessor
 from co2mix.optimize.benchmark import Benchmark, run_benchmark
 from co2mix.optimize.problem import (
     Candidates,
-    DataSupport,
     Problem,
     candidate_columns,
     mix_frame,
+    plant_support,
     true_values,
 )
 from co2mix.optimize.solvers import Recorder, run_differential_evolution
@@ -109,7 +109,7 @@ def test_strength_shortfall_is_a_violation(params):
 
 
 def test_data_support_accepts_training_mixes_and_rejects_far_ones(params, train):
-    support = DataSupport.fit(train, params)
+    support = plant_support(train, params)
     inside = support.violation(mix_frame(train[list(DESIGNED_COLUMNS)].to_numpy()[:200], params))
     assert (inside == 0.0).mean() > 0.9  # the box trims 0.5 % per tail of 7 columns
     far = mix_frame(np.array([[100.0, 300.0, 150.0, 130.0, 0.0, 900.0]]), params)

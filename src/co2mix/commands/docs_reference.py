@@ -35,8 +35,9 @@ from pydantic.fields import FieldInfo
 from ruamel.yaml import YAML
 from typing_extensions import is_typeddict
 
-from co2mix.core.params import CsvParams, PlantParams
+from co2mix.core.params import CsvParams
 from co2mix.core.records import SCHEMAS
+from co2mix.plant_params.root import PlantParams
 
 BOUNDS = {
     "ge": ">=",
@@ -182,9 +183,10 @@ def params_page(root: Path) -> str:
     lines = [
         "# Params reference",
         "",
-        "Generated from the params models (`src/co2mix/core/params*.py`) and the committed",
-        "params files by `make docs`: do not edit. A key's description is its field's",
-        "comment in the model, else its comment in `params.yaml`.",
+        "Generated from the params models (`src/co2mix/core/params*.py`,",
+        "`src/co2mix/plant_params/`) and the committed params files by `make docs`: do not",
+        "edit. A key's description is its field's comment in the model, else its comment in",
+        "`params.yaml`.",
         "",
         "| key | type | bounds | default | " + " | ".join(files) + " | description |",
         "|---|---|---|---|" + "---|" * len(files) + "---|",

@@ -11,7 +11,8 @@ pandera ``DataFrameSchema``, so the rules are data, validated lazily in one pass
   which is what catches garbage that parses as numbers (a flipped byte in a parquet page
   turned coarse aggregate into -0.004 kg/m3 and passed every stage before);
 - ordered categories hold only their declared levels;
-- the simulated plant's rows close the volume balance (sum of mass / density plus air is
+- the source's rules across columns (:meth:`co2mix.core.params.Params.row_rules`): the
+  simulated plant's rows close the volume balance (sum of mass / density plus air is
   1 m3), the physics every other column of the plant is derived from.
 
 A violation is one :class:`InputError` line naming the file, the column, the rule and a
@@ -30,9 +31,7 @@ from pandera.errors import SchemaErrors
 from co2mix.core.errors import InputError
 from co2mix.core.io import read_parquet
 from co2mix.core.params import Params
-from co2mix.physics.truth import MIX_COLUMNS, volume_m3
 
-VOLUME_TOLERANCE_M3 = 0.01  # the plant's rows close their volume balance to 1e-15
 EXAMPLES = 3  # offending rows quoted in a message
 EMPTY_COLUMN = "at least one value (this column has none)"
 
@@ -74,16 +73,11 @@ def frame_schema(params: Params, frame: pd.DataFrame) -> pa.DataFrameSchema:
             levels = data.ordinal[column]
             checks.append(pa.Check.isin(levels, error=f"data.ordinal: one of {levels}"))
         columns[column] = pa.Column(checks=checks, nullable=True, required=False)
-    frame_checks = []
-    if data.source == "plant" and set(MIX_COLUMNS) <= set(frame.columns):
-        frame_checks.append(
-            pa.Check(
-                lambda f: pd.Series(
-                    np.abs(volume_m3(f) - 1.0) <= VOLUME_TOLERANCE_M3, index=f.index
-                ),
-                error=f"volume balance: mass/density + air = 1 m3 (within {VOLUME_TOLERANCE_M3})",
-            )
-        )
+    frame_checks = [
+        pa.Check(rule.holds, error=rule.name)
+        for rule in params.row_rules()
+        if set(rule.columns) <= set(frame.columns)
+    ]
     return pa.DataFrameSchema(columns, checks=frame_checks)
 
 

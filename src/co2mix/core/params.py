@@ -9,9 +9,9 @@ sensors the plant has) are checked by that layer when its stage starts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -25,7 +25,10 @@ from co2mix.core.params_base import (
 )
 from co2mix.core.params_design import Design
 from co2mix.core.params_ingest import Ingest
-from co2mix.core.params_plant import Forecast, Generate, Optimize, Serve
+from co2mix.core.params_serve import Serve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # ------------------------------------------------------------------ data, detect, check, prepare
 
@@ -243,10 +246,24 @@ class RowStructure:
     column: str | None = None  # the group column, or the time (order) column
 
 
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across a row's columns that the dataset's source imposes on every data
+    file (the plant's volume balance): ``holds`` gives one bool per row of a frame that
+    has all of ``columns``. The source's params subclass declares it
+    (:meth:`Params.row_rules`), so the contract (:mod:`co2mix.core.contracts`) enforces
+    it without knowing any source."""
+
+    name: str  # the rule as the refusal names it
+    columns: tuple[str, ...]
+    holds: Callable[[pd.DataFrame], pd.Series]
+
+
 class Params(Section):
     """The sections every dataset has; the source's own sections are in the subclasses
-    :class:`PlantParams` (the simulator) and :class:`CsvParams` (a CSV file), which
-    :func:`co2mix.core.params_file.parse_params` picks by ``data.source``."""
+    ``PlantParams`` (the simulator, :mod:`co2mix.plant_params.root`) and
+    :class:`CsvParams` (a CSV file), which :func:`co2mix.core.params_file.parse_params`
+    picks by ``data.source``."""
 
     data: Data
     detect: Detect
@@ -260,6 +277,10 @@ class Params(Section):
     def row_structure(self) -> RowStructure:
         """How the rows hang together (the source's subclass knows)."""
         raise NotImplementedError
+
+    def row_rules(self) -> tuple[RowRule, ...]:
+        """Rules across columns every row must keep; a source with physics adds its own."""
+        return ()
 
     @model_validator(mode="after")
     def _features_are_not_special(self) -> Params:
@@ -281,32 +302,6 @@ class Params(Section):
         if unknown:
             raise ValueError(f"train.target_transform {unknown} are not in data.targets")
         return self
-
-
-class PlantParams(Params):
-    """The simulated plant: its generator, the mix optimizer checked against its physics,
-    and the served API."""
-
-    generate: Generate
-    optimize: Optimize
-    forecast: Forecast
-    serve: Serve
-
-    @model_validator(mode="after")
-    def _plant_source(self) -> PlantParams:
-        if self.data.source != "plant":
-            raise ValueError("data.source must be plant with a generate section")
-        if self.data.time_column is None or self.prepare.split == "batches":
-            raise ValueError(
-                "the plant needs data.time_column and a prepare.split of random or time"
-            )
-        return self
-
-    def row_structure(self) -> RowStructure:
-        """Batches are independent (random split) or ordered in time (time split)."""
-        if self.prepare.split == "time":
-            return RowStructure("time", self.data.order_column)
-        return RowStructure("random")
 
 
 class CsvParams(Params):

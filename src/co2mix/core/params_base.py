@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,8 @@ Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Seed = Annotated[int, Field(ge=0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+# the solvers of co2mix.optimize.solvers, for any design space
+OptimizerName = Literal["differential_evolution", "dual_annealing", "direct", "random_search"]
 
 
 class Section(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +12,15 @@ from pydantic_core import ErrorDetails
 
 from co2mix.core import paths
 from co2mix.core.errors import ParamsError
-from co2mix.core.params import CsvParams, Params, PlantParams
+from co2mix.core.params import Params
+
+# data.source -> its params tree, by module and class name: a source's sections live with
+# the source (the plant's on its physics, which the core may not import), so a CSV
+# dataset's stages never load the plant's code
+SOURCES = {
+    "plant": ("co2mix.plant_params.root", "PlantParams"),
+    "csv": ("co2mix.core.params", "CsvParams"),
+}
 
 
 def describe_error(error: ErrorDetails, source: str, prefix: str = "") -> str:
@@ -42,22 +51,23 @@ def parse_params(raw: object, source: str = str(paths.PARAMS)) -> Params:
         raise ParamsError(f"{source}: expected a mapping of sections at the top level, got {what}")
     data = raw.get("data")
     origin = data.get("source", "plant") if isinstance(data, dict) else "plant"
-    kinds: dict[str, type[Params]] = {"plant": PlantParams, "csv": CsvParams}
-    kind = kinds.get(origin, Params)
+    kind = source_params(origin)
     try:
         return kind.model_validate(raw)
     except ValidationError as exc:
         raise params_error(exc, source) from None
 
 
-def plant_params(params: Params, stage: str) -> PlantParams:
-    """``params`` as the simulated plant's; a CSV dataset is refused naming ``stage``."""
-    if not isinstance(params, PlantParams):
-        raise ParamsError(
-            f"params.yaml: {stage} needs data.source: plant (the simulator's sections); "
-            f"this dataset's source is {params.data.source}"
-        )
-    return params
+def source_params(source: object) -> type[Params]:
+    """The params tree of ``data.source``; the base tree for an unknown source, which then
+    refuses ``data.source`` naming the allowed ones."""
+    if not isinstance(source, str) or source not in SOURCES:
+        return Params
+    module, name = SOURCES[source]
+    kind = getattr(importlib.import_module(module), name)
+    if not (isinstance(kind, type) and issubclass(kind, Params)):
+        raise TypeError(f"{module}.{name} is not a params tree")
+    return kind
 
 
 def load_params(path: str | Path = paths.PARAMS) -> Params:

@@ -89,9 +89,10 @@ def feed_command(args: argparse.Namespace) -> int:
 
 
 def _params(root: Path) -> Any:
-    from co2mix.core.params_file import load_params, plant_params
+    from co2mix.core.params_file import load_params
+    from co2mix.plant_params.root import require_plant
 
-    return plant_params(load_params(root / "params.yaml"), "co2mix feed")
+    return require_plant(load_params(root / "params.yaml"), "co2mix feed")
 
 
 def _broker(args: argparse.Namespace) -> int:

@@ -21,13 +21,13 @@ from typing import Any
 import redis
 from sqlalchemy import create_engine
 
-from co2mix.core.params import PlantParams
 from co2mix.feed.broker import MAXLEN, ensure_group
 from co2mix.feed.messages import FIELD, BatchRecord, DeadLetter, LabResult, parse_entry
 from co2mix.feed.monitors import Alarm, Cusum, RollingDrift
 from co2mix.feed.scoring import Scorer
 from co2mix.feed.sink import Sink
 from co2mix.physics.truth import CO2, STRENGTH
+from co2mix.plant_params.root import PlantParams
 from co2mix.serving.feed_store import DEAD, GROUP, STREAM, FeedStore, predictions
 
 Entry = tuple[bytes, dict[bytes, bytes]]
@@ -194,11 +194,12 @@ def open_consumer(
 ) -> Consumer:
     """A consumer of the project at ``root``: its params and published champions, the
     broker at ``url``, the sink folder and the database (the service's)."""
-    from co2mix.core.params_file import load_params, plant_params
+    from co2mix.core.params_file import load_params
     from co2mix.feed.broker import connect
+    from co2mix.plant_params.root import require_plant
     from co2mix.serving.artifacts import load_artifacts
 
-    params = plant_params(load_params(root / "params.yaml"), "co2mix feed consume")
+    params = require_plant(load_params(root / "params.yaml"), "co2mix feed consume")
     art = load_artifacts(root)
     engine = create_engine(database_url)
     return Consumer(

@@ -17,9 +17,9 @@ import pandas as pd
 
 from co2mix.core.contracts import check_frame
 from co2mix.core.errors import InputError
-from co2mix.core.params import PlantParams
 from co2mix.feed.sink import Sink
 from co2mix.physics.truth import STRENGTH
+from co2mix.plant_params.root import PlantParams
 from co2mix.simulate.plant import COLUMNS
 
 

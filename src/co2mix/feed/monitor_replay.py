@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import Scenario
 from co2mix.feed.consume import ConsumerSettings, Monitors
 from co2mix.feed.messages import BatchRecord, LabResult
 from co2mix.feed.produce import plant_batches, plant_events
 from co2mix.feed.scoring import Scorer
 from co2mix.physics.truth import STRENGTH
+from co2mix.plant_params.root import PlantParams
+from co2mix.plant_params.sections import Scenario
 from co2mix.serving.artifacts import Artifacts
 
 

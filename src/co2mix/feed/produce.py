@@ -19,11 +19,11 @@ from typing import Any
 import pandas as pd
 import redis
 
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import Scenario
 from co2mix.feed.broker import MAXLEN
 from co2mix.feed.messages import SCHEMA_VERSION, encode
 from co2mix.physics.truth import STRENGTH
+from co2mix.plant_params.root import PlantParams
+from co2mix.plant_params.sections import Scenario
 from co2mix.serving.feed_store import STREAM
 from co2mix.simulate.dataset import feed_batches
 

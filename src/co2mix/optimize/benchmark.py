@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import OptimizerName
+from co2mix.core.params_base import OptimizerName
 from co2mix.core.schemas_optimize import (
     OptimizeMetrics,
     Optimum,
@@ -26,10 +25,10 @@ from co2mix.core.schemas_optimize import (
 from co2mix.optimize.design import check_reachable
 from co2mix.optimize.executor import Request, Setting, solve_all
 from co2mix.optimize.problem import (
-    DataSupport,
     Predictor,
     Problem,
     mix_frame,
+    plant_support,
     starting_mixes,
     true_values,
 )
@@ -52,6 +51,7 @@ from co2mix.optimize.summary import (
 )
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
+from co2mix.plant_params.root import PlantParams
 
 VARIANTS = ("configured", "without_support", "with_margin")
 COST_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)  # the CO2-cost front's objective weights
@@ -81,7 +81,7 @@ class Benchmark:
         self.opt = params.optimize
         self.spec = spec or specification(params, None)
         self.surrogates = surrogates
-        support = DataSupport.fit(train, params) if self.opt.support.enabled else None
+        support = plant_support(train, params) if self.opt.support.enabled else None
         predictors = {name: s.predict for name, s in (surrogates | {PLANT.name: PLANT}).items()}
         self.setting = Setting(params, support, starting_mixes(train, params), predictors)
         self._solved: dict[Request, tuple[Recorder, float]] = {}  # see solve()

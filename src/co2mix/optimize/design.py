@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from co2mix.core.errors import ParamsError
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import OptimizerName
+from co2mix.core.params_base import OptimizerName
 from co2mix.optimize.compiled import Columns
-from co2mix.optimize.problem import DataSupport, Predictor, Problem, candidate_columns
+from co2mix.optimize.problem import Predictor, Problem, candidate_columns
 from co2mix.optimize.solvers import Recorder, Scorer, run_solver
+from co2mix.optimize.support import DataSupport
+from co2mix.plant_params.root import PlantParams
 
 OPTIMIZER: OptimizerName = "differential_evolution"
 

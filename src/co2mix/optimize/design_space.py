@@ -25,8 +25,8 @@ from co2mix.core.params import CsvParams
 from co2mix.core.params_design import Design
 from co2mix.core.records import number
 from co2mix.core.schemas_optimize import DesignAnswer, DesignMetrics, RealMix
-from co2mix.optimize.problem import DataSupport
 from co2mix.optimize.solvers import feasible_first, run_solver
+from co2mix.optimize.support import DataSupport
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import OptimizerName
+from co2mix.core.params_base import OptimizerName
 from co2mix.core.workers import forkserver, freeze_imports, start_forkserver
-from co2mix.optimize.problem import DataSupport, Predictor, Problem
+from co2mix.optimize.problem import Predictor, Problem
 from co2mix.optimize.solvers import Recorder, run_solver
+from co2mix.optimize.support import DataSupport
+from co2mix.plant_params.root import PlantParams
 
 SCALAR_OPTIMIZERS = ("dual_annealing", "direct")  # one mix per call: the slow runs
 

@@ -10,9 +10,9 @@ Without a drift (or without truth.json, a real dataset) the params are unchanged
 
 from __future__ import annotations
 
-from co2mix.core.params import PlantParams
 from co2mix.core.schemas import TruthRecord
 from co2mix.core.schemas_optimize import PlantNow
+from co2mix.plant_params.root import PlantParams
 from co2mix.simulate.plant import supplier_factors
 
 

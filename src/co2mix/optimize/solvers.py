@@ -17,7 +17,7 @@ from typing import get_args
 import numpy as np
 from scipy.optimize import differential_evolution, direct, dual_annealing
 
-from co2mix.core.params_plant import OptimizerName
+from co2mix.core.params_base import OptimizerName
 
 PENALTY = 1000.0  # kg CO2e per unit of violation: any breach outweighs any saving
 

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import ExposureLimit
 from co2mix.core.schemas import RefreshMetrics
 from co2mix.core.schemas_optimize import Specified
 from co2mix.physics.truth import STRENGTH
+from co2mix.plant_params.root import PlantParams
+from co2mix.plant_params.sections import ExposureLimit
 
 DOSING_DRAWS = 4000  # batches dosed from one mix in the truth check
 DOSING_SEED = 20_614  # fixed: the same draws for every mix checked

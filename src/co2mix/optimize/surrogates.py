@@ -19,7 +19,6 @@ from sklearn.metrics import root_mean_squared_error
 from sklearn.pipeline import Pipeline
 
 from co2mix.core.errors import ParamsError
-from co2mix.core.params import PlantParams
 from co2mix.modeling.models import options_of
 from co2mix.modeling.refresh import WEIGHT
 from co2mix.modeling.store import load_models
@@ -28,6 +27,7 @@ from co2mix.modeling.xgboost_options import XGBoostOptions
 from co2mix.optimize.compiled import ArrayModel, Columns, compile_pipeline
 from co2mix.optimize.problem import Predictor
 from co2mix.physics.truth import CO2, STRENGTH
+from co2mix.plant_params.root import PlantParams
 
 REMEDIES = ("xgboost_monotone", "ensemble")  # built here from the trained models
 

@@ -25,9 +25,9 @@ from sklearn.pipeline import Pipeline
 from co2mix.core import paths
 from co2mix.core.errors import InputError
 from co2mix.core.locked import checked_bytes, locked_outs, repository_of
-from co2mix.core.params import CsvParams, Params, PlantParams
+from co2mix.core.params import CsvParams, Params
 from co2mix.core.params_file import parse_params
-from co2mix.core.params_plant import Serve
+from co2mix.core.params_serve import Serve
 from co2mix.core.records import check
 from co2mix.core.schemas import (
     CheckMetrics,
@@ -37,6 +37,7 @@ from co2mix.core.schemas import (
 )
 from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.modeling.model_format import from_bytes
+from co2mix.plant_params.root import PlantParams
 
 Reader = Callable[[Path], bytes]  # a repository path -> its bytes (FileNotFoundError if none)
 

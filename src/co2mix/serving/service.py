@@ -17,15 +17,15 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from co2mix.core.params import PlantParams
-from co2mix.core.params_plant import OptimizeContext
 from co2mix.modeling.explain import Explainer
 from co2mix.optimize.compiled import Columns, NotCompilable, compile_final, compile_transform
 from co2mix.optimize.design import DeadlineExceeded, design_mix
-from co2mix.optimize.problem import DataSupport, candidate_columns, starting_mixes
+from co2mix.optimize.problem import candidate_columns, plant_support, starting_mixes
 from co2mix.optimize.specification import cost_per_m3, specification
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
+from co2mix.plant_params.root import PlantParams
+from co2mix.plant_params.sections import OptimizeContext
 from co2mix.serving.artifacts import Artifacts, TargetModel
 from co2mix.serving.design_advice import DesignAdvisor
 
@@ -86,7 +86,7 @@ class Service:
         if art.plant is not None and art.surrogate is not None:  # mix advice: the plant's
             # the training mixes' index: the data support (when enabled) and the nearest
             # real mix of every advice, fitted once
-            self.mixes = DataSupport.fit(art.train, art.plant)
+            self.mixes = plant_support(art.train, art.plant)
             self.support = self.mixes if art.plant.optimize.support.enabled else None
             self.starts = starting_mixes(art.train, art.plant)
             self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()

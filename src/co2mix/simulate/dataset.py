@@ -14,7 +14,6 @@ import pandas as pd
 
 from co2mix.core.errors import InputError
 from co2mix.core.params import Data
-from co2mix.core.params_plant import Generate, Scenario
 from co2mix.core.schemas import (
     BatchSummary,
     DriftRecord,
@@ -23,6 +22,7 @@ from co2mix.core.schemas import (
     TruthRecord,
 )
 from co2mix.physics.truth import CO2, STRENGTH, TARGETS
+from co2mix.plant_params.sections import Generate, Scenario
 from co2mix.simulate.faults import fault_counts, inject_faults
 from co2mix.simulate.plant import BatchSpec, Drivers, check_schema, simulate_batch
 from co2mix.simulate.scenarios import drift_record, drivers_for, stick_sensor

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from co2mix.core.params_plant import Generate, Period
 from co2mix.physics import truth
+from co2mix.plant_params.sections import Generate, Period
 from co2mix.simulate import weather
 from co2mix.simulate.dataset import CURRENT_STREAM, REFERENCE_STREAM
 from co2mix.simulate.plant import Drivers, batch_rng

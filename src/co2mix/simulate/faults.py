@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from co2mix.core.params import Data
-from co2mix.core.params_plant import Faults
 from co2mix.core.schemas import FaultCells, FaultCounts, FaultRecord, TamperedRun
+from co2mix.plant_params.sections import Faults
 
 SPIKE_SD = (8.0, 15.0)
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from co2mix.core.errors import ParamsError
 from co2mix.core.params import Data
-from co2mix.core.params_plant import Generate
 from co2mix.physics import truth
+from co2mix.plant_params.sections import Generate
 from co2mix.simulate import weather
 from co2mix.simulate.recipes import recipe_table, recipe_weights, sample_mixes
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from co2mix.core.params_plant import Scenario
 from co2mix.core.schemas import ColumnChange, DriftRecord, StuckSensor
 from co2mix.physics.truth import TARGETS
+from co2mix.plant_params.sections import Scenario
 from co2mix.simulate.plant import Drivers
 
 WINTER_OFFSET_C = -8.0

@@ -1,6 +1,7 @@
 """The simulated plant's own params sections: its generator (``generate``), the mix
-optimizer checked against its physics (``optimize``) and the served API (``serve``).
-:class:`co2mix.core.params.PlantParams` puts them beside the sections every dataset has.
+optimizer checked against its physics (``optimize``) and the forecast of its series
+(``forecast``). :class:`co2mix.plant_params.root.PlantParams` puts them beside the
+sections every dataset has.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from co2mix.core.params_base import (
     NonNegative,
+    OptimizerName,
     Pair,
     Positive,
     Rate,
@@ -25,7 +27,6 @@ from co2mix.physics.coefficients import EmissionFactors, Process, StrengthModel
 from co2mix.physics.truth import DESIGNED_COLUMNS, MIX_COLUMNS
 
 Scenario = Literal["none", "winter", "supplier", "recipes", "sensor_fault", "new_supplier"]
-OptimizerName = Literal["differential_evolution", "dual_annealing", "direct", "random_search"]
 
 
 # ------------------------------------------------------------------ generate
@@ -279,27 +280,3 @@ class Forecast(Section):
         if "hourly" in self.frequencies and self.served == "mlp":
             raise ValueError("served 'mlp' has no hourly forecast (see co2mix.modeling.hourly)")
         return self
-
-
-# ------------------------------------------------------------------ serve
-
-
-class Serve(Section):
-    """``co2mix serve``: what a request may ask, and how long advice may take."""
-
-    max_rows: Annotated[int, Field(ge=1)]
-    non_negative: list[str]  # columns a request may not make negative (masses, energies...)
-    similar_keys: list[str]  # /v1/similar: exact match on these columns
-    similar_numeric: Annotated[list[str], Field(min_length=1)]  # then nearest on these
-    advise_seconds: Positive
-    advise_seed: Annotated[int, Field(ge=0)]
-    # the Host names the service answers to (a DNS-rebinding page uses its own): 400 else
-    allowed_hosts: Annotated[list[str], Field(min_length=1)] = Field(
-        default_factory=lambda: ["127.0.0.1", "localhost", "::1"]
-    )
-    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000  # larger bodies: 413, unread
-    log_body_bytes: Annotated[int, Field(ge=0)] = 4096  # kept of each logged body
-    log_retention_days: Annotated[int, Field(ge=1)] = 30  # co2mix log purge deletes older rows
-    # per API key: requests a second on average and at once (429 with Retry-After beyond)
-    rate_limit_per_s: Annotated[float, Field(gt=0)] = 200.0
-    rate_burst: Annotated[int, Field(ge=1)] = 400
