@@ -38,6 +38,7 @@ def client(boxcrete, tmp_path_factory):
     service = Service(load_artifacts(profile))
     log = RequestLog(f"sqlite:///{tmp_path_factory.mktemp('log') / 'log.sqlite'}", {})
     with TestClient(create_app(service, log), base_url="http://127.0.0.1") as client:
+        client.service = service  # type: ignore[attr-defined]
         yield client
     log.close()
 
@@ -86,11 +87,21 @@ def test_a_context_outside_the_data_is_refused_naming_the_field(client):
 def test_the_page_designs_a_mix_with_the_same_search(client):
     page = client.get("/")
     assert page.status_code == 200
-    assert 'id="design-form"' in page.text and "Advise a mix" not in page.text
-    designed = client.get("/?form=design&strength_mpa=35")
+    assert 'id="advise-form"' in page.text and 'id="advise-strength_mpa"' in page.text
+    designed = client.get("/?form=advise&strength_mpa=35")
     assert designed.status_code == 200 and 'id="design-chart"' in designed.text
     api = client.post("/v1/advise", json={"strength_mpa": 35.0}).json()["answer"]
     shown = f"<td id='design-gwp_kg_m3'>{api['predicted']['gwp_kg_m3']:g}</td>"
     assert shown in designed.text  # the page and the API: one answer
-    refused = client.get("/?form=design&kind=Plasma")
+    refused = client.get("/?form=advise&kind=Plasma")
     assert refused.status_code == 422 and "kind" in refused.text
+
+
+def test_while_a_design_runs_the_api_and_the_page_both_say_busy(client):
+    """One advisor behind both doors: a search from either blocks the other's."""
+    with client.service.advisor.searching.held():
+        api = client.post("/v1/advise", json={"strength_mpa": 35.0})
+        page = client.get("/?form=advise&strength_mpa=35")
+    assert api.status_code == 429 and api.headers["retry-after"].isdigit()
+    assert page.status_code == 429 and "another advice" in page.text
+    assert client.post("/v1/advise", json={"strength_mpa": 35.0}).status_code == 200

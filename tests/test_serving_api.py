@@ -158,7 +158,7 @@ def test_advice_meets_the_target_within_support_and_is_deterministic(client, ser
     asked = params.model_copy(
         update={"optimize": params.optimize.model_copy(update={"context": context})}
     )
-    _, strength = service.surrogate(candidate_columns(np.array([designed]), asked))
+    _, strength = service.advisor.surrogate(candidate_columns(np.array([designed]), asked))
     assert strength[0] >= 32.0 - 0.1
     assert advice["co2_cut_pct"] == pytest.approx(
         100 * (1 - advice["co2_kg_m3"]["prediction"] / advice["reference_co2_kg_m3"]), abs=0.01
@@ -244,6 +244,16 @@ def test_the_page_advises_and_predicts_and_shows_errors_by_field(client, served)
     predicted = client.get(f"/?form=predict&{query}")
     assert predicted.status_code == 200 and "predict-strength_mpa" in predicted.text
     assert 'id="advice-chart"' in advised.text and "reference" in advised.text
+
+
+def test_while_an_advice_runs_the_api_and_the_page_both_say_busy(client, served):
+    """One advisor behind both doors: the page's search no longer waits behind the API's."""
+    with served[1].advisor.searching.held():
+        api = client.post("/v1/advise", json={})
+        page = client.get("/?form=advise")
+    assert api.status_code == 429 and api.headers["retry-after"].isdigit()
+    assert page.status_code == 429 and "another advice" in page.text
+    assert client.post("/v1/advise", json={}).status_code == 200
 
 
 def test_the_page_labels_units_holds_inputs_to_ranges_and_draws_charts(client, served):

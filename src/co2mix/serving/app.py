@@ -4,7 +4,6 @@ what, the body cap and the headers are :mod:`co2mix.serving.door`'s."""
 
 import math
 import sys
-import threading
 import time
 import uuid
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from co2mix.core.schemas_forecast import ForecastMetrics
 from co2mix.optimize.design import DeadlineExceeded
-from co2mix.serving.design_advice import add_design_route
+from co2mix.serving.advice import AdviceBusy, AdviceRefused
 from co2mix.serving.door import Access, BodyLimit, SecurityHeaders
 from co2mix.serving.feed_store import FeedStore
 from co2mix.serving.live import EVENTS, add_live
@@ -28,16 +27,14 @@ from co2mix.serving.log import RequestLog
 from co2mix.serving.log_writer import LogFull, LogWriter
 from co2mix.serving.page import STYLE, Page, add_pages
 from co2mix.serving.schemas import (
-    AdviseResponse,
     PredictBody,
     PredictResponse,
     SimilarResponse,
-    advise_request,
     body_of,
     predict_request,
     similar_request,
 )
-from co2mix.serving.service import Service, Unreachable
+from co2mix.serving.service import Service
 
 API_VERSION = "v1"
 LOG_READER = f"/{API_VERSION}/requests"
@@ -176,16 +173,11 @@ def _forecast_route(
 
 
 def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) -> None:
-    """``POST /advise``: the plant's mix advice, or a 404 saying a CSV dataset has none.
-    One advice at a time: a request while one runs is a 429 with ``Retry-After``, not a
-    thread parked in the pool (forty of them starved every other route)."""
-    art = service.art
-    AdviseRequest = advise_request(art)
-    busy = threading.Lock()
-    if AdviseRequest is None and service.designer is not None:
-        add_design_route(router, service.designer, predicting)
-        return
-    if AdviseRequest is None:
+    """``POST /advise``: the dataset's mix advice (:mod:`co2mix.serving.advice`), or a 404
+    saying it declares no design space. One advice at a time: a request while one runs
+    is a 429 with ``Retry-After``, not a thread parked in the pool."""
+    art, advisor = service.art, service.advisor
+    if advisor is None:
 
         @router.post(
             "/advise",
@@ -199,35 +191,30 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
                 "it declares no design space (params.yaml: design)",
             )
 
-    else:
+        return
+    seconds = art.serve.advise_seconds
 
-        @router.post(
-            "/advise",
-            response_model=AdviseResponse,
-            responses={
-                422: {"description": "no supported mix reaches the target"},
-                429: {"description": "an advice is being computed: retry after a moment"},
-            },
-            dependencies=predicting,
-        )
-        def advise(body: Annotated[BaseModel, Depends(body_of(AdviseRequest))]) -> dict[str, Any]:
-            seconds = art.serve.advise_seconds
-            if not busy.acquire(blocking=False):
-                raise HTTPException(
-                    429,
-                    "another advice is being computed; retry after Retry-After seconds",
-                    headers={"Retry-After": str(math.ceil(seconds))},
-                )
-            try:
-                return service.advise(body.model_dump())
-            except Unreachable as exc:
-                raise HTTPException(422, str(exc)) from None
-            except DeadlineExceeded:
-                raise HTTPException(
-                    503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
-                ) from None
-            finally:
-                busy.release()
+    @router.post(
+        "/advise",
+        response_model=advisor.response,
+        responses={
+            422: {"description": advisor.refused},
+            429: {"description": "an advice is being computed: retry after a moment"},
+        },
+        dependencies=predicting,
+    )
+    def advise(body: Annotated[BaseModel, Depends(body_of(advisor.request))]) -> dict[str, Any]:
+        try:
+            return advisor.advise(body.model_dump())
+        except AdviceBusy as exc:
+            retry = {"Retry-After": str(math.ceil(seconds))}
+            raise HTTPException(429, str(exc), headers=retry) from None
+        except AdviceRefused as exc:
+            raise HTTPException(422, str(exc)) from None
+        except DeadlineExceeded:
+            raise HTTPException(
+                503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
+            ) from None
 
 
 class RequestLogMiddleware:

@@ -10,37 +10,30 @@ the stage's record: the mix, what each model predicts and holds, the nearest rea
 and the best real one under the same floors.
 """
 
-# no ``from __future__ import annotations``: FastAPI reads the route's body dependency (built
-# at startup from the params) from the live annotation
-import threading
-from typing import Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel
+from html import escape
+from typing import Any
 
 from co2mix.core.params import CsvParams
-from co2mix.core.schemas_optimize import DesignMetrics
 from co2mix.optimize.design_space import DesignTarget, design_csv_mix
+from co2mix.serving.advice import AdviceRefused, OneAtATime
 from co2mix.serving.artifacts import Artifacts
-from co2mix.serving.schemas import body_of, design_request
-
-
-class NoFeasibleDesign(ValueError):
-    """No supported mix meets the request's floors: the reason, for a 422."""
-
-
-class DesignBusy(RuntimeError):
-    """Another design is being searched (one at a time: the search is CPU-bound)."""
+from co2mix.serving.page_parts import bar_chart, label
+from co2mix.serving.schemas import design_request
 
 
 class DesignAdvisor:
     """A CSV dataset's design space, with its models and real mixes loaded once."""
 
-    def __init__(self, art: Artifacts):
-        params = art.params
-        assert isinstance(params, CsvParams) and params.design is not None
-        assert art.surrogate is not None and art.design_rows is not None
+    response = None  # the design stage's record (co2mix.core.schemas_optimize.DesignMetrics)
+    refused = "no supported mix meets the floors"
+
+    def __init__(self, art: Artifacts, params: CsvParams):
+        assert params.design is not None and art.surrogate is not None
+        assert art.design_rows is not None  # the caller checked
         self.art, self.params, self.rows = art, params, art.design_rows
+        self.request = design_request(art)
         self.models = {
             target: DesignTarget(
                 params.design.models.get(target) or art.champions[target].model,
@@ -50,12 +43,11 @@ class DesignAdvisor:
             for target, pipeline in art.surrogate.items()
         }
         self.name_column = params.ingest.group_column or params.data.id_column
-        self._busy = threading.Lock()
+        self.searching = OneAtATime()
 
-    def advise(self, values: dict[str, Any]) -> DesignMetrics:
+    def advise(self, values: dict[str, Any]) -> dict[str, Any]:
         """The design for a request's ``values``: a constraint target's floor or a context
-        column's value, each defaulting to the params'. One search at a time, whichever
-        door it came in by (the API or the page): :class:`DesignBusy` otherwise."""
+        column's value, each defaulting to the params'."""
         design = self.params.design
         assert design is not None
         floors = {k: v for k, v in values.items() if k in design.constraints}
@@ -67,34 +59,38 @@ class DesignAdvisor:
             }
         )
         params = self.params.model_copy(update={"design": asked})
-        if not self._busy.acquire(blocking=False):
-            raise DesignBusy("another advice is being computed; retry in a moment")
-        try:
+        with self.searching.held():
             answer = design_csv_mix(params, self.models, self.rows, self.name_column)
-        finally:
-            self._busy.release()
         if not answer.get("answer"):
-            raise NoFeasibleDesign(f"constraints {asked.constraints}: {answer.get('reason')}")
-        return answer
+            raise AdviceRefused(f"constraints {asked.constraints}: {answer.get('reason')}")
+        return dict(answer)
 
-
-def add_design_route(router: APIRouter, advisor: DesignAdvisor, predicting: list[Any]) -> None:
-    """``POST /advise`` on a CSV dataset's design space: a body of its floors and context
-    (:func:`co2mix.serving.schemas.design_request`); busy is a 429, no mix a 422."""
-    request = design_request(advisor.art)
-
-    @router.post(
-        "/advise",
-        responses={
-            422: {"description": "no supported mix meets the floors"},
-            429: {"description": "an advice is being computed: retry after a moment"},
-        },
-        dependencies=predicting,
-    )
-    def advise(body: Annotated[BaseModel, Depends(body_of(request))]) -> dict[str, Any]:
-        try:
-            return dict(advisor.advise(body.model_dump()))
-        except DesignBusy as exc:
-            raise HTTPException(429, str(exc)) from None
-        except NoFeasibleDesign as exc:
-            raise HTTPException(422, str(exc)) from None
+    def page_result(self, advice: dict[str, Any]) -> str:
+        """The designed mix, each target as predicted and held, against the best real mix."""
+        answer, objective = advice["answer"], advice["objective"]
+        mix = "".join(
+            f"<tr><td>{escape(label(k))}</td><td>{v:g}</td></tr>" for k, v in answer["mix"].items()
+        )
+        targets = "".join(
+            f"<tr><td>{escape(label(t))}</td><td id='design-{escape(t)}'>{v:g}</td>"
+            f"<td>{answer['held'].get(t, '')}</td></tr>"
+            for t, v in answer["predicted"].items()
+        )
+        best, near = advice.get("best_real_mix"), answer.get("nearest_real_mix")
+        bars = [("designed", float(answer["predicted"][objective]))]
+        if best is not None:
+            bars.append((f"best real ({best['name']})", float(best["measured"][objective])))
+        chart = bar_chart(
+            "design-chart", "The designed mix against the best real one", label(objective), bars
+        )
+        nearest = (
+            f"<p>Nearest real mix: {escape(near['name'])}, "
+            f"{answer.get('nearest_distance_sd')} sd away.</p>"
+            if near
+            else ""
+        )
+        return (
+            f'<div class="result" id="design"><h3>Designed mix</h3><table>{mix}</table>'
+            f"<table><tr><th>target</th><th>predicted</th><th>held (mean - k sd)</th></tr>"
+            f"{targets}</table>{chart}{nearest}</div>"
+        )

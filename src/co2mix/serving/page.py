@@ -1,6 +1,7 @@
 """The page at ``/``: server-rendered HTML, no front-end build. Forms (GET, so a
-result is a link): mix advice for a context and a strength target (the plant's), or a
-mix designed in a CSV dataset's design space (BOxCrete's), and one row's prediction.
+result is a link): mix advice in the dataset's design space (the plant's context and
+strength target, or a CSV dataset's floors and context: the same advisor as
+``/v1/advise``), and one row's prediction.
 Input goes through the same validation as the API; errors are shown on the page, naming
 the field, with status 422."""
 
@@ -15,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from co2mix.optimize.design import DeadlineExceeded
-from co2mix.serving.design_advice import DesignBusy, NoFeasibleDesign
+from co2mix.serving.advice import AdviceBusy, AdviceRefused
 from co2mix.serving.door import COOKIE, Access
-from co2mix.serving.page_parts import bar_chart, field_input, label, status_table
-from co2mix.serving.schemas import advise_request, design_request, row_model
-from co2mix.serving.service import Service, Unreachable
+from co2mix.serving.page_parts import band, bar_chart, field_input, label, status_table
+from co2mix.serving.schemas import row_model
+from co2mix.serving.service import Service
 
 SESSION_SECONDS = 8 * 3600  # the page's key cookie: a working day
 
@@ -37,31 +38,22 @@ class Page:
     def __init__(self, service: Service, docs: bool = False):
         self.service = service
         self.docs = docs
-        self.advise_model = advise_request(service.art)
+        self.advisor = service.advisor
         self.row_model = row_model(service.art, "Row", service.art.features)
-        designer = service.designer if self.advise_model is None else None
-        self.design = None if designer is None else (design_request(service.art), designer)
 
     def render(self, query: dict[str, str]) -> tuple[str, int]:
         form = query.get("form")
         result, status = "", 200
-        if form == "advise" and self.advise_model is not None:
-            result, status = self._advise(self.advise_model, query)
-        elif form == "design" and self.design is not None:
-            result, status = self._design(query)
+        if form == "advise" and self.advisor is not None:
+            result, status = self._advise(query)
         elif form == "predict":
             result, status = self._predict(query)
         advise = (
-            f"<h2>Advise a mix</h2>{self._form('advise', self.advise_model, query)}"
+            f"<h2>Advise a mix</h2>{self._form('advise', self.advisor.request, query)}"
             f"{result if form == 'advise' else ''}"
-            if self.advise_model is not None
+            if self.advisor is not None
             else ""
         )
-        if self.design is not None:
-            advise = (
-                f"<h2>Design a mix</h2>{self._form('design', self.design[0], query)}"
-                f"{result if form == 'design' else ''}"
-            )
         targets = ", ".join(self.service.art.params.data.targets)
         art = self.service.art
         body = (
@@ -122,83 +114,22 @@ class Page:
                 values[field] = raw
         return model.model_validate(values)
 
-    def _advise(self, model: type[BaseModel], query: dict[str, str]) -> tuple[str, int]:
+    def _advise(self, query: dict[str, str]) -> tuple[str, int]:
+        """The advisor's answer for the form's values, or why there is none."""
+        assert self.advisor is not None
         try:
-            request = self._parse(model, query)
-            advice = self.service.advise(request.model_dump())
+            advice = self.advisor.advise(self._parse(self.advisor.request, query).model_dump())
         except ValidationError as exc:
             return _errors(exc), 422
-        except Unreachable as exc:
+        except AdviceBusy as exc:
+            return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', 429
+        except AdviceRefused as exc:
             return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', 422
         except DeadlineExceeded:
             seconds = self.service.art.serve.advise_seconds
             late = f"no advice within serve.advise_seconds = {seconds:g} s; try again"
             return f'<p class="error" id="advise-error">{late}</p>', 503
-        mix = "".join(
-            f"<tr><td>{escape(k)}</td><td>{v}</td></tr>" for k, v in advice["mix"].items()
-        )
-        near = advice["nearest_real_mix"]
-        co2, strength = advice["co2_kg_m3"], advice["strength_mpa"]
-        chart = bar_chart(
-            "advice-chart",
-            "CO2 of the advised mix and of the reference mix",
-            "kg CO2e/m3",
-            [("advised", co2["prediction"]), ("reference", advice["reference_co2_kg_m3"])],
-        )
-        return (
-            f'<div class="result" id="advice"><h3>Advised mix (kg/m3)</h3><table>{mix}</table>'
-            f"{chart}"
-            f'<p>CO2 <b id="advice-co2">{co2["prediction"]:.1f}</b> kg CO2e/m3 '
-            f"{_band(co2['interval'])} against {advice['reference_co2_kg_m3']:.1f} for the "
-            f'reference mix: <b id="advice-cut">{advice["co2_cut_pct"]:.1f} %</b> less.</p>'
-            f"<p>Strength {strength['prediction']:.1f} MPa {_band(strength['interval'])} "
-            f"(target {advice['strength_target_mpa']:g}).</p>"
-            f"<p>Nearest real mix: batch {escape(str(near['id']))}, standardized distance "
-            f"{near['distance']:.2f}.</p></div>",
-            200,
-        )
-
-    def _design(self, query: dict[str, str]) -> tuple[str, int]:
-        """A CSV design space's mix for the form's floors and context."""
-        assert self.design is not None
-        model, advisor = self.design
-        try:
-            record = advisor.advise(self._parse(model, query).model_dump())
-        except ValidationError as exc:
-            return _errors(exc), 422
-        except DesignBusy as exc:
-            return f'<p class="error" id="design-error">{escape(str(exc))}</p>', 429
-        except NoFeasibleDesign as exc:
-            return f'<p class="error" id="design-error">{escape(str(exc))}</p>', 422
-        answer, objective = record["answer"], record["objective"]
-        assert answer is not None  # advise raises when there is none
-        mix = "".join(
-            f"<tr><td>{escape(label(k))}</td><td>{v:g}</td></tr>" for k, v in answer["mix"].items()
-        )
-        targets = "".join(
-            f"<tr><td>{escape(label(t))}</td><td id='design-{escape(t)}'>{v:g}</td>"
-            f"<td>{answer['held'].get(t, '')}</td></tr>"
-            for t, v in answer["predicted"].items()
-        )
-        best, near = record.get("best_real_mix"), answer.get("nearest_real_mix")
-        bars = [("designed", float(answer["predicted"][objective]))]
-        if best is not None:
-            bars.append((f"best real ({best['name']})", float(best["measured"][objective])))
-        chart = bar_chart(
-            "design-chart", "The designed mix against the best real one", label(objective), bars
-        )
-        nearest = (
-            f"<p>Nearest real mix: {escape(near['name'])}, "
-            f"{answer.get('nearest_distance_sd')} sd away.</p>"
-            if near
-            else ""
-        )
-        return (
-            f'<div class="result" id="design"><h3>Designed mix</h3><table>{mix}</table>'
-            f"<table><tr><th>target</th><th>predicted</th><th>held (mean - k sd)</th></tr>"
-            f"{targets}</table>{chart}{nearest}</div>",
-            200,
-        )
+        return self.advisor.page_result(advice), 200
 
     def _predict(self, query: dict[str, str]) -> tuple[str, int]:
         try:
@@ -208,7 +139,7 @@ class Page:
         predicted = self.service.predict([row.model_dump()])[0]
         lines = "".join(
             f"<tr><td>{escape(label(t))}</td><td id='predict-{escape(t)}'>"
-            f"{p['prediction']:.2f}</td><td>{_band(p['interval'])}</td></tr>"
+            f"{p['prediction']:.2f}</td><td>{band(p['interval'])}</td></tr>"
             for t, p in predicted.items()
         )
         charts = "".join(
@@ -232,10 +163,6 @@ FORECAST_SHOWN = {"co2_t": "CO2 (t)", "heating_energy_kwh": "heating energy (kWh
 
 def _forecast_cell(day: dict[str, Any]) -> str:
     return f"<td>{day['forecast']:.1f} ({day['lo80']:.1f} to {day['hi80']:.1f})</td>"
-
-
-def _band(interval: Any) -> str:
-    return "" if interval is None else f"({interval[0]:.1f} to {interval[1]:.1f})"
 
 
 def _errors(exc: ValidationError) -> str:

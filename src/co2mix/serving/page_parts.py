@@ -125,3 +125,8 @@ def status_table(
         '<table id="status"><tr><th>target</th><th>champion</th><th>last refresh</th>'
         f"<th>interval</th><th>latest check</th></tr>{''.join(rows)}</table>"
     )
+
+
+def band(interval: Any) -> str:
+    """An interval as "(low to high)", nothing when there is none."""
+    return "" if interval is None else f"({interval[0]:.1f} to {interval[1]:.1f})"

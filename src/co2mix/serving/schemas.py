@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from types import GenericAlias
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from co2mix.serving.artifacts import Artifacts
@@ -222,3 +223,10 @@ def design_request(art: Artifacts) -> type[BaseModel]:
             low, high = float(rows[column].min()), float(rows[column].max())
             fields[column] = (float, Field(default=value, ge=low, le=high, allow_inf_nan=False))
     return create_model("DesignRequest", __config__=STRICT, **fields)
+
+
+def json_scalar(value: Any) -> Any:
+    """A numpy or pandas scalar as a JSON-ready Python value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if isinstance(value, int | float | str) else str(value)

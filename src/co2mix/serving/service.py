@@ -1,15 +1,13 @@
 """What the service computes, without HTTP: predictions with their explanation and
-interval, the most similar training rows, and mix advice for a context and a target.
+interval, the most similar training rows, and the dataset's mix advisor.
 
 Everything here reuses the pipeline's own code: the champions' contributions are the
-evaluate stage's explanations (:mod:`co2mix.modeling.explain`), the advice is the
-optimize layer's problem, compiled surrogate and data support.
+evaluate stage's explanations (:mod:`co2mix.modeling.explain`); the advice is the
+dataset's design space (:mod:`co2mix.serving.advice`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,38 +15,14 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from co2mix.core.params import CsvParams
 from co2mix.modeling.explain import Explainer
 from co2mix.optimize.compiled import Columns, NotCompilable, compile_final, compile_transform
-from co2mix.optimize.design import DeadlineExceeded, design_mix
-from co2mix.optimize.problem import candidate_columns, plant_support, starting_mixes
-from co2mix.optimize.specification import cost_per_m3, specification
-from co2mix.optimize.surrogates import Members
-from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
-from co2mix.plant_params.root import PlantParams
-from co2mix.plant_params.sections import OptimizeContext
+from co2mix.serving.advice import Advisor
 from co2mix.serving.artifacts import Artifacts, TargetModel
 from co2mix.serving.design_advice import DesignAdvisor
-
-
-class Unreachable(ValueError):
-    """No supported mix reaches the requested strength."""
-
-    def __init__(self, target: float, highest: float | None):
-        self.target, self.highest = target, highest
-        reach = (
-            f"the highest a supported mix reaches is {highest:.1f} MPa"
-            if highest is not None
-            else "no mix within the limits and the data support was found at all"
-        )
-        super().__init__(
-            f"strength_target_mpa: no mix within optimize.bounds, the mix limits and the "
-            f"data support is predicted to reach {target:g} MPa (the mean the specified "
-            f"strength needs); {reach}"
-        )
-
-
-class NoAdvice(LookupError):
-    """Mix advice is the plant's optimizer's; a CSV dataset has none."""
+from co2mix.serving.plant_advice import Estimate, PlantAdvisor
+from co2mix.serving.schemas import json_scalar
 
 
 def array_transform(pipeline: Pipeline) -> Callable[[Columns], np.ndarray]:
@@ -83,21 +57,13 @@ class Service:
 
     def __init__(self, art: Artifacts):
         self.art = art
-        if art.plant is not None and art.surrogate is not None:  # mix advice: the plant's
-            # the training mixes' index: the data support (when enabled) and the nearest
-            # real mix of every advice, fitted once
-            self.mixes = plant_support(art.train, art.plant)
-            self.support = self.mixes if art.plant.optimize.support.enabled else None
-            self.starts = starting_mixes(art.train, art.plant)
-            self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
         self.explainers = {
             t: (array_transform(m.pipeline), explainer_for(m.pipeline))
             for t, m in art.champions.items()
         }
-        self._designing = threading.Lock()
-        # a CSV dataset's design space (BOxCrete): one advisor for the API and the page
-        self.designer = DesignAdvisor(art) if art.design_rows is not None else None
         self.final_steps = {t: array_final(m.pipeline) for t, m in art.champions.items()}
+        # the dataset's design space, one advisor for the API and the page; None: none
+        self.advisor = advisor_for(art, self.estimate)
         serve = art.serve
         self.similar_rows = art.train.dropna(subset=serve.similar_numeric).reset_index(drop=True)
         scale = self.similar_rows[serve.similar_numeric].std().to_numpy(dtype=float)
@@ -171,30 +137,14 @@ class Service:
         shown = [*serve.similar_keys, *serve.similar_numeric, *data.targets]
         return [
             {
-                "id": _json_scalar(candidates[data.id_column].iloc[i]),
+                "id": json_scalar(candidates[data.id_column].iloc[i]),
                 "distance": round(float(distance[i]), 6),
-                "values": {c: _json_scalar(candidates[c].iloc[i]) for c in shown},
+                "values": {c: json_scalar(candidates[c].iloc[i]) for c in shown},
             }
             for i in order
         ]
 
-    # ------------------------------------------------------------------ advise
-
-    def _params_for(self, request: dict[str, Any]) -> PlantParams:
-        params = self.art.plant
-        if params is None:
-            raise NoAdvice
-        context = OptimizeContext(**{k: request[k] for k in OptimizeContext.model_fields})
-        optimize = params.optimize.model_copy(
-            update={
-                "context": context,
-                "strength_target_mpa": request["strength_target_mpa"],
-                "exposure_class": request.get("exposure_class", params.optimize.exposure_class),
-            }
-        )
-        return params.model_copy(update={"optimize": optimize})
-
-    def _estimate(self, target: str, columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    def estimate(self, target: str, columns: Columns) -> dict[str, Any]:
         """The champion's prediction for one mix (compiled: no thread pools in a request)."""
         model = self.art.champions[target]
         transform, _ = self.explainers[target]
@@ -205,67 +155,14 @@ class Service:
             "model": model.model,
         }
 
-    def advise(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The lowest-CO2 supported mix for the request's context and strength target."""
-        start = time.perf_counter()
-        params = self._params_for(request)
-        spec = specification(params, self.art.refresh)
-        required = spec.required_mean(spec.target_mpa)
-        serve = params.serve
-        # One search at a time: it is CPU-bound Python, so searches side by side only slow
-        # each other down (16 at once: each 16 times slower, all past the bound). A search
-        # gets the whole bound once it starts; one that cannot start within the bound is
-        # refused as busy (503), so a queue never turns into a pile of late answers.
-        if not self._designing.acquire(timeout=serve.advise_seconds):
-            raise DeadlineExceeded
-        try:
-            design = design_mix(
-                params,
-                self.support,
-                self.surrogate,
-                self.starts,
-                serve.advise_seed,
-                serve.advise_seconds,
-                required,
-            )
-        finally:
-            self._designing.release()
-        target = spec.target_mpa
-        if design.mix is None:
-            raise Unreachable(required, design.highest_strength)
-        advised = candidate_columns(design.mix[None, :], params)
-        reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
-        reference = candidate_columns(reference_x, params)
-        co2 = self._estimate(CO2, advised)
-        reference_co2 = self._estimate(CO2, reference)["prediction"]
-        return {
-            "strength_target_mpa": target,
-            "surrogate": params.optimize.surrogate,
-            "mix": {c: round(float(advised[c][0]), 1) for c in MIX_COLUMNS},
-            "co2_kg_m3": co2,
-            "strength_mpa": self._estimate(STRENGTH, advised),
-            "reference_co2_kg_m3": reference_co2,
-            "co2_cut_pct": round(100.0 * (1.0 - co2["prediction"] / reference_co2), 2),
-            "specification": spec.record(),
-            "cost_per_m3": None
-            if (cost := cost_per_m3(advised, params.optimize.prices_per_kg)) is None
-            else round(cost, 2),
-            "nearest_real_mix": self._nearest(advised),
-            "seconds": round(time.perf_counter() - start, 3),
-        }
 
-    def _nearest(self, advised: dict[str, np.ndarray]) -> dict[str, Any]:
-        distance, label = self.mixes.nearest(advised)
-        row = self.art.train.loc[label[0]]
-        return {
-            "id": _json_scalar(row[self.art.params.data.id_column]),
-            "distance": round(float(distance[0]), 4),
-            "mix": {c: round(float(row[c]), 1) for c in MIX_COLUMNS},
-        }
-
-
-def _json_scalar(value: Any) -> Any:
-    """A numpy or pandas scalar as a JSON-ready Python value."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value if isinstance(value, int | float | str) else str(value)
+def advisor_for(art: Artifacts, estimate: Estimate) -> Advisor | None:
+    """The advisor of the dataset's design space: the plant's optimizer, or a CSV
+    dataset's ``design`` section; None when it declares none (or its models are absent)."""
+    if art.surrogate is None:
+        return None
+    if art.plant is not None:
+        return PlantAdvisor(art, art.plant, estimate)
+    if isinstance(art.params, CsvParams) and art.design_rows is not None:
+        return DesignAdvisor(art, art.params)
+    return None
