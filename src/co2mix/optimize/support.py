@@ -17,7 +17,8 @@ from co2mix.optimize.compiled import Columns
 class DataSupport:
     """The region where training mixes exist: a quantile box and a nearest-neighbour radius.
 
-    Distances are measured on the standardized designed masses plus fine aggregate.
+    Distances are measured on the standardized ``columns`` (the plant's: its designed
+    masses plus fine aggregate; a CSV design's: its variables).
     The radius is a quantile of the training mixes' distances to their own nearest
     other training mix, so a candidate is "supported" when it is no lonelier than
     almost every real mix.

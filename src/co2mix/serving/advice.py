@@ -4,9 +4,10 @@ optimizer (:mod:`.plant_advice`) or a CSV dataset's ``design`` (:mod:`.design_ad
 ``POST /v1/advise`` and the page's "Advise a mix" form both call an :class:`Advisor`;
 neither knows which kind it is. Each advisor validates its own request model, runs one
 search at a time (a search is CPU-bound: two side by side only slow each other down)
-and says no in one of three ways: :class:`AdviceRefused` (no supported mix meets the
-request, 422), :class:`AdviceBusy` (another search runs, 429 with ``Retry-After``) or
-:class:`co2mix.optimize.design.DeadlineExceeded` (not within ``serve.advise_seconds``, 503).
+and says no in one of three ways, each an :class:`AdviceError` carrying its HTTP status
+(the API and the page both answer with it): :class:`AdviceRefused` (no supported mix
+meets the request, 422), :class:`AdviceBusy` (another search runs, 429 with
+``Retry-After``) or :class:`AdviceLate` (not within ``serve.advise_seconds``, 503).
 """
 
 from __future__ import annotations
@@ -19,12 +20,31 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 
-class AdviceRefused(ValueError):
-    """No supported mix meets the request: the reason, for a 422."""
+class AdviceError(Exception):
+    """Why there is no advice, with the HTTP status that says so."""
+
+    status = 500
 
 
-class AdviceBusy(RuntimeError):
+class AdviceRefused(AdviceError, ValueError):
+    """No supported mix meets the request: the reason."""
+
+    status = 422
+
+
+class AdviceBusy(AdviceError, RuntimeError):
     """Another advice is being computed (one at a time, whichever door it came in by)."""
+
+    status = 429
+
+
+class AdviceLate(AdviceError, RuntimeError):
+    """The search ran past ``serve.advise_seconds``."""
+
+    status = 503
+
+    def __init__(self, seconds: float):
+        super().__init__(f"no advice within serve.advise_seconds = {seconds:g} s; try again")
 
 
 class Advisor(Protocol):

@@ -18,8 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from co2mix.core.schemas_forecast import ForecastMetrics
-from co2mix.optimize.design import DeadlineExceeded
-from co2mix.serving.advice import AdviceBusy, AdviceRefused
+from co2mix.serving.advice import AdviceBusy, AdviceError
 from co2mix.serving.door import Access, BodyLimit, SecurityHeaders
 from co2mix.serving.feed_store import FeedStore
 from co2mix.serving.live import EVENTS, add_live
@@ -206,15 +205,10 @@ def _advise_route(router: APIRouter, service: Service, predicting: list[Any]) ->
     def advise(body: Annotated[BaseModel, Depends(body_of(advisor.request))]) -> dict[str, Any]:
         try:
             return advisor.advise(body.model_dump())
-        except AdviceBusy as exc:
-            retry = {"Retry-After": str(math.ceil(seconds))}
-            raise HTTPException(429, str(exc), headers=retry) from None
-        except AdviceRefused as exc:
-            raise HTTPException(422, str(exc)) from None
-        except DeadlineExceeded:
-            raise HTTPException(
-                503, f"no advice within serve.advise_seconds = {seconds:g} s; try again"
-            ) from None
+        except AdviceError as exc:
+            busy = isinstance(exc, AdviceBusy)
+            retry = {"Retry-After": str(math.ceil(seconds))} if busy else None
+            raise HTTPException(exc.status, str(exc), headers=retry) from None
 
 
 class RequestLogMiddleware:

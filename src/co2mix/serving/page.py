@@ -15,8 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from co2mix.optimize.design import DeadlineExceeded
-from co2mix.serving.advice import AdviceBusy, AdviceRefused
+from co2mix.serving.advice import AdviceError
 from co2mix.serving.door import COOKIE, Access
 from co2mix.serving.page_parts import band, bar_chart, field_input, label, status_table
 from co2mix.serving.schemas import row_model
@@ -38,20 +37,20 @@ class Page:
     def __init__(self, service: Service, docs: bool = False):
         self.service = service
         self.docs = docs
-        self.advisor = service.advisor
         self.row_model = row_model(service.art, "Row", service.art.features)
 
     def render(self, query: dict[str, str]) -> tuple[str, int]:
         form = query.get("form")
         result, status = "", 200
-        if form == "advise" and self.advisor is not None:
+        advisor = self.service.advisor
+        if form == "advise" and advisor is not None:
             result, status = self._advise(query)
         elif form == "predict":
             result, status = self._predict(query)
         advise = (
-            f"<h2>Advise a mix</h2>{self._form('advise', self.advisor.request, query)}"
+            f"<h2>Advise a mix</h2>{self._form('advise', advisor.request, query)}"
             f"{result if form == 'advise' else ''}"
-            if self.advisor is not None
+            if advisor is not None
             else ""
         )
         targets = ", ".join(self.service.art.params.data.targets)
@@ -116,20 +115,15 @@ class Page:
 
     def _advise(self, query: dict[str, str]) -> tuple[str, int]:
         """The advisor's answer for the form's values, or why there is none."""
-        assert self.advisor is not None
+        advisor = self.service.advisor
+        assert advisor is not None
         try:
-            advice = self.advisor.advise(self._parse(self.advisor.request, query).model_dump())
+            advice = advisor.advise(self._parse(advisor.request, query).model_dump())
         except ValidationError as exc:
             return _errors(exc), 422
-        except AdviceBusy as exc:
-            return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', 429
-        except AdviceRefused as exc:
-            return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', 422
-        except DeadlineExceeded:
-            seconds = self.service.art.serve.advise_seconds
-            late = f"no advice within serve.advise_seconds = {seconds:g} s; try again"
-            return f'<p class="error" id="advise-error">{late}</p>', 503
-        return self.advisor.page_result(advice), 200
+        except AdviceError as exc:
+            return f'<p class="error" id="advise-error">{escape(str(exc))}</p>', exc.status
+        return advisor.page_result(advice), 200
 
     def _predict(self, query: dict[str, str]) -> tuple[str, int]:
         try:

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from co2mix.optimize.compiled import Columns
-from co2mix.optimize.design import design_mix
+from co2mix.optimize.design import DeadlineExceeded, design_mix
 from co2mix.optimize.problem import candidate_columns, plant_support, starting_mixes
 from co2mix.optimize.specification import cost_per_m3, specification
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 from co2mix.plant_params.root import PlantParams
 from co2mix.plant_params.sections import OptimizeContext
-from co2mix.serving.advice import AdviceRefused, OneAtATime
+from co2mix.serving.advice import AdviceLate, AdviceRefused, OneAtATime
 from co2mix.serving.artifacts import Artifacts
 from co2mix.serving.page_parts import band, bar_chart
 from co2mix.serving.schemas import AdviseResponse, advise_request, json_scalar
@@ -89,15 +89,18 @@ class PlantAdvisor:
         required = spec.required_mean(spec.target_mpa)
         serve = params.serve
         with self.searching.held():  # the whole bound once a search starts
-            design = design_mix(
-                params,
-                self.support,
-                self.surrogate,
-                self.starts,
-                serve.advise_seed,
-                serve.advise_seconds,
-                required,
-            )
+            try:
+                design = design_mix(
+                    params,
+                    self.support,
+                    self.surrogate,
+                    self.starts,
+                    serve.advise_seed,
+                    serve.advise_seconds,
+                    required,
+                )
+            except DeadlineExceeded:
+                raise AdviceLate(serve.advise_seconds) from None
         if design.mix is None:
             raise Unreachable(required, design.highest_strength)
         advised = candidate_columns(design.mix[None, :], params)
