@@ -40,7 +40,9 @@ from co2mix.modeling.series_tasks import (
     start_backtest_workers,
 )
 from co2mix.plant_params.root import PlantParams, require_plant
+from co2mix.simulate import weather
 from co2mix.simulate.expected import (
+    climate_c,
     expected_at,
     expected_at_hours,
     hourly_temp_c,
@@ -49,17 +51,37 @@ from co2mix.simulate.expected import (
 )
 
 
-def weather_oracle(
+def posterior_mean(at_nodes: pd.DataFrame, weights: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The weighted mean over the nodes of ``at_nodes`` (the expected series of every key
+    at each node's temperatures, node after node), one row per key of ``index``."""
+    values = at_nodes.to_numpy().reshape(len(weights), len(index), -1)
+    return pd.DataFrame(
+        np.tensordot(weights, values, axes=1), index=index, columns=at_nodes.columns
+    )
+
+
+def forecast_floor(
     params: PlantParams, intervals: pd.DataFrame, ahead: dict, oracle: pd.DataFrame
 ) -> pd.DataFrame:
-    """The expected series of every scored (origin, day) at the weather forecast then."""
+    """The best forecast of every scored (origin, day) given the weather forecast issued
+    then: the expected series averaged over the day's temperature given its forecast."""
     keys = intervals[["origin", "day", "step"]].drop_duplicates()
-    temps = [ahead[o][s - 1] for o, s in zip(keys["origin"], keys["step"], strict=True)]
-    days = pd.DatetimeIndex(keys["day"])
-    expected = expected_at(
-        params.generate, days, np.array(temps), oracle["batches"].reindex(days).to_numpy()
+    forecast = np.array(
+        [ahead[o][s - 1] for o, s in zip(keys["origin"], keys["step"], strict=True)]
     )
-    return expected.set_index(pd.MultiIndex.from_frame(keys[["origin", "day"]]))
+    days = pd.DatetimeIndex(keys["day"])
+    error_sd = weather.forecast_error_sd_c(
+        keys["step"].to_numpy(), *params.forecast.weather_error_c
+    )
+    nodes, weights = weather.forecast_posterior(
+        climate_c(params.generate, days), forecast, error_sd
+    )
+    rate = oracle["batches"].reindex(days).to_numpy()
+    k = len(weights)
+    tiled = pd.DatetimeIndex(np.tile(days.to_numpy(), k))
+    at_nodes = expected_at(params.generate, tiled, nodes.ravel(), np.tile(rate, k))
+    index = pd.MultiIndex.from_frame(keys[["origin", "day"]])
+    return posterior_mean(at_nodes, weights, index)
 
 
 def hourly_weather(
@@ -84,7 +106,8 @@ def hourly_oracles(
     params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame, ahead: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The expected hourly series of the backtest's hours at the realized weather (by
-    hour) and at the weather forecast at each origin (by origin and hour)."""
+    hour), and the forecast floor: the expectation given the weather forecast issued at
+    each origin (by origin and hour)."""
     keys = rows[["origin", "hour"]].drop_duplicates()
     hours = pd.DatetimeIndex(keys["hour"])
     day = hours.floor("D")
@@ -94,10 +117,13 @@ def hourly_oracles(
     realized = expected_at_hours(
         params.generate, hours, oracle["temp_c"].reindex(day).to_numpy(), rate
     )
-    at_forecast = expected_at_hours(params.generate, hours, forecast, rate)
+    error_sd = weather.forecast_error_sd_c(lead + 1, *params.forecast.weather_error_c)
+    nodes, weights = weather.forecast_posterior(climate_c(params.generate, day), forecast, error_sd)
+    k = len(weights)
+    tiled = pd.DatetimeIndex(np.tile(hours.to_numpy(), k))
+    at_nodes = expected_at_hours(params.generate, tiled, nodes.ravel(), np.tile(rate, k))
     realized = realized[~realized.index.duplicated()]
-    at_forecast.index = pd.MultiIndex.from_frame(keys)
-    return realized, at_forecast
+    return realized, posterior_mean(at_nodes, weights, pd.MultiIndex.from_frame(keys))
 
 
 def hourly_tasks(params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame) -> list[SeriesTask]:
@@ -137,10 +163,10 @@ def hourly_record(
     assert isinstance(setup, HourlySetup)
     backtest, following = gathered(results)
     intervals = hourly_intervals(backtest, setup)
-    realized, at_forecast = hourly_oracles(params, backtest, oracle, weather["ahead"])
+    realized, floor = hourly_oracles(params, backtest, oracle, weather["ahead"])
     record = {
         "horizon_hours": setup.horizon,
-        "series": hourly_skill(backtest, intervals, realized, at_forecast),
+        "series": hourly_skill(backtest, intervals, realized, floor),
         "coverage": hourly_coverage(intervals, setup.levels),
         "next_hours": next_hours(
             following, backtest, pd.date_range(after, periods=setup.horizon, freq="h"), setup
@@ -165,6 +191,7 @@ def daily_tasks(params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame) -
         params.generate.seed,
         error,
         settings.served,
+        settings.interval_adapt,
     )
     after = oracle.index[-1] + pd.Timedelta(days=1)
     issues = origins_of(oracle.index, setup).append(pd.DatetimeIndex([after]))
@@ -186,17 +213,18 @@ def daily_record(
     assert isinstance(setup, Setup)
     rows, following = gathered(results)
     backtest = Backtest(rows)
-    intervals = with_intervals(backtest, setup)
+    intervals, adapted = with_intervals(backtest, setup)
     days = pd.date_range(after, periods=setup.horizon, freq="D")
     metrics = {
         "scenario": params.generate.current.scenario,
         "weather_error_c": list(setup.weather_error_c),
         "series": skill(
-            backtest, intervals, oracle, weather_oracle(params, intervals, ahead, oracle)
+            backtest, intervals, oracle, forecast_floor(params, intervals, ahead, oracle)
         ),
         "coverage": coverage(intervals, setup.levels),
+        "interval_levels": {series: levels.record() for series, levels in adapted.items()},
         "served": params.forecast.served,
-        "next_days": next_days(following, backtest, days, setup),
+        "next_days": next_days(following, backtest, days, setup, adapted),
     }
     plot = intervals[~intervals["calibration"]].drop(columns=["calibration"])
     plot = plot.assign(

@@ -167,7 +167,7 @@ def test_the_stage_reports_skill_coverage_and_next_week(reproduced):
     for series, skill in record["series"].items():
         assert skill["served"] == {
             **skill["models"][record["served"]],
-            "rmse_vs_weather_oracle": skill["served"]["rmse_vs_weather_oracle"],
+            "rmse_vs_forecast_floor": skill["served"]["rmse_vs_forecast_floor"],
         }
         assert skill["models"]["seasonal_naive"]["mase"] == 1.0
         assert skill["scored_days"] == 6 * raw["forecast"]["origins"]

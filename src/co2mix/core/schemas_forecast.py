@@ -21,13 +21,13 @@ class ForecastScore(TypedDict):
 class ServedScore(ForecastScore):
     """The served model's (forecast.served), with its ratio to both floors."""
 
-    rmse_vs_weather_oracle: float  # over the oracle at the forecast weather
+    rmse_vs_forecast_floor: float  # over the best forecast given the weather forecast
 
 
 class SeriesSkill(TypedDict):
     served: ServedScore
     oracle_rmse: float  # the expected series at the realized weather, against the actual
-    weather_oracle_rmse: float  # the expected series at the forecast weather
+    forecast_floor_rmse: float  # the expectation given the weather forecast (its posterior)
     scored_days: int
     models: dict[str, ForecastScore]
 
@@ -35,7 +35,7 @@ class SeriesSkill(TypedDict):
 class HourlySkill(TypedDict):
     served: ServedScore
     oracle_rmse: float  # the expected hourly series at the realized weather
-    weather_oracle_rmse: float  # at the forecast weather
+    forecast_floor_rmse: float  # given the weather forecast
     scored_hours: int  # working hours of the scored origins
     models: dict[str, ForecastScore]
 
@@ -54,6 +54,7 @@ class ForecastMetrics(TypedDict):
     weather_error_c: list[float]  # the weather forecast's error sd: base, per day of lead
     series: dict[str, SeriesSkill]
     coverage: dict[str, dict[str, float]]  # series -> level (%) -> share inside
+    interval_levels: dict[str, dict[str, float]]  # series -> level (%) -> level adapted to
     served: str  # the model the plant is given (forecast.served)
     next_days: dict[str, list[dict[str, float | str]]]  # its forecast of the days after the log
     hourly: NotRequired[HourlyForecast]

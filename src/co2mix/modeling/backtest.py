@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from co2mix.modeling.adaptive_conformal import AdaptiveLevels, level_key
 from co2mix.modeling.forecasting import (
     BASELINE,
     ENSEMBLE,
@@ -58,6 +59,7 @@ class Setup:
     seed: int
     weather_error_c: tuple[float, float] = (0.0, 0.0)  # the forecast's error: base, per day
     served: str = "ensemble"  # the model whose forecast the plant is given (forecast.served)
+    adapt: float = 0.0  # adaptive conformal's step (forecast.interval_adapt); 0: split
 
 
 @dataclass(frozen=True)
@@ -221,21 +223,45 @@ def scale(rows: pd.DataFrame, history: pd.DataFrame) -> np.ndarray:
     return np.abs(rows["forecast"].to_numpy()) + rows["weather_spread"].to_numpy() + floor
 
 
-def with_intervals(backtest: Backtest, setup: Setup) -> pd.DataFrame:
-    """At every scored origin, the served model's forecast with intervals at each level
-    from its residuals at earlier origins only."""
+def with_intervals(
+    backtest: Backtest, setup: Setup
+) -> tuple[pd.DataFrame, dict[str, AdaptiveLevels]]:
+    """At every scored origin, the served model's forecast with intervals from its
+    residuals at earlier origins only, and, per series, the levels as adapted by every
+    scored origin (what next week's intervals are built at)."""
     frame = backtest.rows
-    parts = []
+    parts, adapted = [], {}
     for series in frame["series"].unique():
-        for origin in scored_origins(frame):
-            mine = frame[(frame["series"] == series) & (frame["model"] == setup.served)]
-            earlier = working(mine[mine["origin"] < origin])
-            residuals = (earlier["actual"] - earlier["forecast"]).to_numpy()
-            residuals = residuals / scale(earlier, earlier)
-            block = mine[mine["origin"] == origin].copy()
-            off = (block["day"].dt.dayofweek >= 6).to_numpy()
-            parts.append(add_bounds(block, residuals, scale(block, earlier), off, setup.levels))
-    return pd.concat(parts, ignore_index=True)
+        mine = frame[(frame["series"] == series) & (frame["model"] == setup.served)]
+        blocks, adapted[str(series)] = adaptive_intervals(mine, setup)
+        parts.extend(blocks)
+    return pd.concat(parts, ignore_index=True), adapted
+
+
+def adaptive_intervals(
+    mine: pd.DataFrame, setup: Setup
+) -> tuple[list[pd.DataFrame], AdaptiveLevels]:
+    """One series' scored origins with bounds, in origin order: each origin's levels
+    learn from every earlier origin whose days have all passed (adaptive_conformal)."""
+    levels = AdaptiveLevels.start(setup.levels, setup.adapt)
+    blocks: list[pd.DataFrame] = []
+    pending: list[pd.DataFrame] = []  # origins whose days are not all known yet
+    for origin in scored_origins(mine):
+        for block in [b for b in pending if b["day"].max() < origin]:
+            levels.learn(working(block))
+        pending = [b for b in pending if b["day"].max() >= origin]
+        earlier = working(mine[mine["origin"] < origin])
+        residuals = (earlier["actual"] - earlier["forecast"]).to_numpy()
+        residuals = residuals / scale(earlier, earlier)
+        block = mine[mine["origin"] == origin].copy()
+        off = (block["day"].dt.dayofweek >= 6).to_numpy()
+        used = levels.used(len(residuals))
+        block = add_bounds(block, residuals, scale(block, earlier), off, setup.levels, used)
+        blocks.append(block)
+        pending.append(block)
+    for block in pending:  # by the day after the log, every origin's days are known
+        levels.learn(working(block))
+    return blocks, levels
 
 
 def add_bounds(
@@ -244,12 +270,15 @@ def add_bounds(
     width: np.ndarray,
     off: np.ndarray,
     levels: list[float],
+    used: list[float] | None = None,
 ) -> pd.DataFrame:
     """``block`` (forecasts) with each level's bounds: the forecast plus the scaled
-    residuals' conformal quantiles times ``width``; zero where the plant is ``off``."""
-    for level in levels:
-        lo, hi = conformal_bounds(residuals, level)
-        key = round(level * 100)
+    residuals' conformal quantiles times ``width``; zero where the plant is ``off``.
+    ``used``: the level each is built at, when adapted (its columns keep the nominal's
+    name)."""
+    for level, at in zip(levels, used or levels, strict=True):
+        lo, hi = conformal_bounds(residuals, at)
+        key = level_key(level)
         block[f"lo{key}"] = np.where(off, 0.0, block["forecast"] + lo * width)
         block[f"hi{key}"] = np.where(off, 0.0, block["forecast"] + hi * width)
     return block

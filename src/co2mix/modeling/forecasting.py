@@ -176,12 +176,24 @@ def xgboost_forecaster(history: History, seed: int) -> Predictor:
     return lambda x: model.predict(x[history.x.columns])
 
 
+MLP_LEARNING_RATE = 0.01  # Adam's; scikit-learn's 0.001 took 4x the epochs (below)
+
+
 def mlp(history: History, seed: int) -> Predictor:
     """A fixed budget of 500 epochs (early stopping on a tenth of the days): not always
-    converged by the optimizer's tolerance, which is said once here, not per fit."""
+    converged by the optimizer's tolerance, which is said once here, not per fit.
+    At Adam's default rate the 18 fits of a backtest took 10.2 s (200-430 epochs each);
+    at 0.01, 2.6 s, the ensemble's RMSE within 0.5 % on every series (the MLP's own:
+    CO2 1.054 -> 1.046, heating energy 1.534 -> 1.586 x the oracle)."""
     model = make_pipeline(
         StandardScaler(),
-        MLPRegressor((32,), max_iter=500, early_stopping=True, random_state=seed),
+        MLPRegressor(
+            (32,),
+            max_iter=500,
+            early_stopping=True,
+            learning_rate_init=MLP_LEARNING_RATE,
+            random_state=seed,
+        ),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

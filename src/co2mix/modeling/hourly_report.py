@@ -1,6 +1,6 @@
 """What the hourly backtest reports: skill per series and model on the scored origins'
 working hours (as the daily one: MASE against seasonal naive, RMSE, bias, RMSE against
-the oracle's and the weather oracle's), the served model's intervals and their
+the oracle's and the forecast floor's), the served model's intervals and their
 coverage, and the hours after the log with their intervals."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from co2mix.modeling.adaptive_conformal import level_key
 from co2mix.modeling.backtest import add_bounds, conformal_bounds, scale
 from co2mix.modeling.forecast_report import series_skill, share_inside
 from co2mix.modeling.hourly import HourlySetup, working_hours
@@ -40,10 +41,10 @@ def hourly_intervals(rows: pd.DataFrame, setup: HourlySetup) -> pd.DataFrame:
 
 
 def hourly_skill(
-    rows: pd.DataFrame, intervals: pd.DataFrame, oracle: pd.DataFrame, weather_oracle: pd.DataFrame
+    rows: pd.DataFrame, intervals: pd.DataFrame, oracle: pd.DataFrame, forecast_floor: pd.DataFrame
 ) -> dict[str, Any]:
     """Per series on the scored working hours: every model's scores and the served one's
-    against the oracle (``oracle``: by hour) and the weather oracle (by origin and hour)."""
+    against the oracle (``oracle``: by hour) and the forecast floor (by origin and hour)."""
     scored = _working(rows[~rows["calibration"]])
     chosen = _working(intervals)
     return {
@@ -52,7 +53,7 @@ def hourly_skill(
             chosen[chosen["series"] == series],
             "hour",
             oracle[series],
-            weather_oracle[series],
+            forecast_floor[series],
         )
         for series, block in scored.groupby("series", sort=False)
     }
@@ -83,7 +84,7 @@ def next_hours(
         for hour, value, width, works in zip(hours, values, widths, working, strict=True):
             entry: dict[str, Any] = {"hour": hour.isoformat(), "forecast": round(float(value), 4)}
             for level, (lo, hi) in bounds.items():
-                key = round(level * 100)
+                key = level_key(level)
                 entry[f"lo{key}"] = round(float(value + lo * width), 4) if works else 0.0
                 entry[f"hi{key}"] = round(float(value + hi * width), 4) if works else 0.0
             entries.append(entry)

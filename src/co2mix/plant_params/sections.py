@@ -244,6 +244,9 @@ class Forecast(Section):
     models: Annotated[list[ForecastModel], Field(min_length=2)]
     served: ForecastModel  # the model whose forecast the plant is given (one of models)
     levels: Annotated[list[Annotated[float, Field(gt=0.0, lt=1.0)]], Field(min_length=1)]
+    # adaptive conformal's step: how far an origin's excess misses move the next
+    # origin's level (co2mix.modeling.adaptive_conformal); 0: split conformal
+    interval_adapt: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
     # the weather forecast's error, deg C: base + per_day x lead (days)
     weather_error_c: Annotated[list[NonNegative], Field(min_length=2, max_length=2)]
     # daily always; hourly adds the hour-by-hour forecast of the next horizon_hours

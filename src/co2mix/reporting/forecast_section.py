@@ -1,5 +1,6 @@
 """The pull-request report's forecast section: the backtest's skill table (every model,
-the served one marked, against the oracle) and one chart of the served forecast of
+the served one marked, against the oracle; the served one against the forecast floor
+too) and one chart of the served forecast of
 daily CO2 against the actual days."""
 
 from __future__ import annotations
@@ -23,19 +24,22 @@ def forecast_section(record: ForecastMetrics | None, root: Path) -> list[str]:
         "## Forecast (daily, backtest)",
         "",
         f"Served: `{served}`; scenario `{record['scenario']}`. MASE is against seasonal "
-        "naive; RMSE / oracle against the expected series at the realized weather.",
+        "naive; RMSE / oracle against the expected series at the realized weather; RMSE / "
+        "floor against the best forecast given the weather forecast (the gap between the "
+        "two floors is the weather forecast's error).",
         "",
-        "| series | model | MASE | RMSE | RMSE / oracle | 80 % / 95 % coverage |",
-        "|---|---|---:|---:|---:|---:|",
+        "| series | model | MASE | RMSE | RMSE / oracle | RMSE / floor | 80 % / 95 % coverage |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for series, skill in record["series"].items():
         cover = record["coverage"][series]
         for model, score in skill["models"].items():
             mark = f"**{model}**" if model == served else model
             covered = f"{cover['80']:.0%} / {cover['95']:.0%}" if model == served else ""
+            floor = f"{skill['served']['rmse_vs_forecast_floor']:.2f}" if model == served else ""
             lines.append(
                 f"| {series} | {mark} | {score['mase']:.3f} | {score['rmse']:.4g} "
-                f"| {score['rmse_vs_oracle']:.2f} | {covered} |"
+                f"| {score['rmse_vs_oracle']:.2f} | {floor} | {covered} |"
             )
     lines += hourly_table(record)
     chart = root / paths.FORECAST_PLOTS / "co2_t.csv"
@@ -54,14 +58,15 @@ def hourly_table(record: ForecastMetrics) -> list[str]:
         f"Hourly, the next {hourly['horizon_hours']} hours (`{record['served']}`, working "
         "hours of the scored origins):",
         "",
-        "| series | MASE | RMSE | RMSE / oracle | 80 % / 95 % coverage |",
-        "|---|---:|---:|---:|---:|",
+        "| series | MASE | RMSE | RMSE / oracle | RMSE / floor | 80 % / 95 % coverage |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for series, skill in hourly["series"].items():
         score, cover = skill["served"], hourly["coverage"][series]
         lines.append(
             f"| {series} | {score['mase']:.3f} | {score['rmse']:.4g} "
-            f"| {score['rmse_vs_oracle']:.2f} | {cover['80']:.0%} / {cover['95']:.0%} |"
+            f"| {score['rmse_vs_oracle']:.2f} | {score['rmse_vs_forecast_floor']:.2f} "
+            f"| {cover['80']:.0%} / {cover['95']:.0%} |"
         )
     return lines
 

@@ -182,6 +182,17 @@ def future_temp_c(params: Generate, days: pd.DatetimeIndex) -> pd.Series:
     return pd.Series(values, index=days)
 
 
+def climate_c(params: Generate, days: pd.DatetimeIndex) -> np.ndarray:
+    """Each day's working-hours mean temperature before its anomaly is drawn: the
+    season, the working hours, and the offset of the batch period it falls in (the
+    current scenario's after the reference): the prior a weather forecast updates."""
+    offset = np.zeros(len(days))
+    for batch in batch_periods(params):
+        inside = days >= pd.Timestamp(batch.period.start)
+        offset[inside] = batch.drivers.ambient_offset_c
+    return np.asarray(weather.season_c(days) + working_hours_diurnal_c() + offset)
+
+
 def weather_forecasts(
     params: Generate,
     realized: pd.Series,
@@ -192,18 +203,12 @@ def weather_forecasts(
     """The temperatures a forecaster sees: for every past day, its forecast issued one to
     seven days before (a different lead by day: what a model is trained on); for every
     issue day, its forecast of the ``horizon`` days from it."""
-    past = np.array(
-        [
-            forecast_temp_c(
-                params.seed,
-                realized,
-                day - pd.Timedelta(days=1 + day.toordinal() % 7),
-                pd.DatetimeIndex([day]),
-                error_c,
-            )[0]
-            for day in realized.index
-        ]
-    )
+    lead = 1 + np.array([day.toordinal() % 7 for day in realized.index])
+    issued_on = realized.index - pd.to_timedelta(lead, unit="D")
+    past = pd.Series(np.nan, index=realized.index)
+    for issued in issued_on.unique():  # its days at once: the same draws as one by one
+        days = realized.index[issued_on == issued]
+        past[days] = forecast_temp_c(params.seed, realized, issued, days, error_c)
     ahead = {}
     for issue in issues:
         days = pd.date_range(issue, periods=horizon, freq="D")
@@ -211,7 +216,7 @@ def weather_forecasts(
         ahead[issue] = forecast_temp_c(
             params.seed, known, issue - pd.Timedelta(days=1), days, error_c
         )
-    return pd.Series(past, index=realized.index), ahead
+    return past, ahead
 
 
 def expected_at(
@@ -244,7 +249,7 @@ def expected_at_hours(
     params: Generate, hours: pd.DatetimeIndex, temp_c: np.ndarray, rate: np.ndarray
 ) -> pd.DataFrame:
     """The expected hourly series of ``hours``, given each hour's day's working-hours mean
-    temperature ``temp_c`` (realized: the oracle; forecast: the weather oracle) and its
+    temperature ``temp_c`` (realized: the oracle; a posterior node: the forecast floor) and its
     planned batches ``rate`` (a twelfth of the day's on a working hour: production is
     uniform over 06:00-18:00). A batch's expectation is the plant's at that hour of the
     day: the sample's mixes made within the hour, at the day's temperature plus the

@@ -69,6 +69,41 @@ def forecast_error_sd_c(lead_days: np.ndarray, base_c: float, per_day_c: float) 
     return base_c + per_day_c * np.asarray(lead_days, dtype=float)
 
 
+FLOOR_NODES = 9  # forecast_posterior(): Gauss-Hermite nodes over the posterior
+
+
+def hermite_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights (summing to one) of an ``n``-point Gauss-Hermite rule for the
+    mean of a function of a standard normal variable."""
+    from scipy.special import roots_hermitenorm
+
+    z, weights = roots_hermitenorm(n)
+    return np.asarray(z), np.asarray(weights) / float(np.sum(weights))
+
+
+def forecast_posterior(
+    climate_c: np.ndarray, forecast_c: np.ndarray, error_sd_c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What a day's mean temperature may be once its forecast is known: nodes (one row
+    per node, one column per day) and their weights for averaging any function of it.
+
+    The day's temperature is its climate plus an anomaly of sd ``DAILY_ANOMALY_SD_C``;
+    the forecast is the temperature plus an error of sd ``error_sd_c``. Given the
+    forecast the temperature is normal around ``climate + k (forecast - climate)`` with
+    variance ``k error_sd**2``, ``k = anomaly_var / (anomaly_var + error_var)``: a
+    long-lead forecast is shrunk toward the season. The expectation of a series over
+    these nodes is the best forecast anyone holding that weather forecast can make
+    (the forecast floor); plugging the forecast in instead is beaten by a model that
+    learns the shrinkage, and is no floor."""
+    climate_c, forecast_c = np.asarray(climate_c, float), np.asarray(forecast_c, float)
+    error_var = np.square(np.asarray(error_sd_c, float))
+    k = DAILY_ANOMALY_SD_C**2 / (DAILY_ANOMALY_SD_C**2 + error_var)
+    mean = climate_c + k * (forecast_c - climate_c)
+    sd = np.sqrt(k * error_var)
+    z, weights = hermite_nodes(FLOOR_NODES)
+    return mean[None, :] + z[:, None] * sd[None, :], weights
+
+
 def humidity_pct(rng: np.random.Generator, times: pd.DatetimeIndex) -> np.ndarray:
     """Relative humidity: higher in winter and in the morning, smoothly kept below 100 %."""
     doy = times.dayofyear.to_numpy()
