@@ -112,10 +112,10 @@ def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataF
     if rows.empty:
         raise ParamsError(f"params.yaml: design.context {kinds}: no row of the data has it")
     _check_limits(design, rows)
-    bounds = [
-        tuple(design.bounds.get(v, (float(rows[v].min()), float(rows[v].max()))))
-        for v in design.variables
-    ]
+    bounds: list[tuple[float, float]] = []
+    for v in design.variables:
+        low, high = design.bounds.get(v, (float(rows[v].min()), float(rows[v].max())))
+        bounds.append((float(low), float(high)))
     support = (
         DataSupport.from_rows(rows, tuple(design.variables), design.support, unique=True)
         if design.support.enabled
@@ -124,7 +124,7 @@ def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataF
     starts = rows[design.variables].dropna().drop_duplicates().to_numpy(dtype=float)
     measured = rows[design.objective].dropna()
     scale = (float(measured.min()), float(measured.max() - measured.min()) or 1.0)
-    return Space(design, bounds, models, support, starts, scale)  # type: ignore[arg-type]
+    return Space(design, bounds, models, support, starts, scale)
 
 
 def _check_limits(design: Design, rows: pd.DataFrame) -> None:
