@@ -8,6 +8,8 @@ from co2mix.startup import prepare_stage_process
 prepare_stage_process()  # before any heavy import (co2mix/startup.py says why)
 
 # isort: split
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -40,6 +42,7 @@ from co2mix.modeling.series_tasks import (
     start_backtest_workers,
 )
 from co2mix.plant_params.root import PlantParams, require_plant
+from co2mix.plant_params.sections import Generate
 from co2mix.simulate import weather
 from co2mix.simulate.expected import (
     climate_c,
@@ -51,10 +54,25 @@ from co2mix.simulate.expected import (
 )
 
 
-def posterior_mean(at_nodes: pd.DataFrame, weights: np.ndarray, index: pd.Index) -> pd.DataFrame:
-    """The weighted mean over the nodes of ``at_nodes`` (the expected series of every key
-    at each node's temperatures, node after node), one row per key of ``index``."""
-    values = at_nodes.to_numpy().reshape(len(weights), len(index), -1)
+def given_forecast(
+    params: PlantParams,
+    expect: Callable[[Generate, pd.DatetimeIndex, np.ndarray, np.ndarray], pd.DataFrame],
+    stamps: pd.DatetimeIndex,
+    forecast: np.ndarray,
+    lead_days: np.ndarray,
+    rate: np.ndarray,
+    index: pd.Index,
+) -> pd.DataFrame:
+    """The forecast floor: ``expect`` (expected_at or expected_at_hours) of ``stamps``
+    averaged over their day's temperature given its ``forecast`` at ``lead_days``, one
+    row per key of ``index``. Every node is evaluated in one call, node after node."""
+    error_sd = weather.forecast_error_sd_c(lead_days, *params.forecast.weather_error_c)
+    prior = climate_c(params.generate, stamps.floor("D"))
+    nodes, weights = weather.forecast_posterior(prior, forecast, error_sd)
+    k = len(weights)
+    tiled = pd.DatetimeIndex(np.tile(stamps.to_numpy(), k))
+    at_nodes = expect(params.generate, tiled, nodes.ravel(), np.tile(rate, k))
+    values = at_nodes.to_numpy().reshape(k, len(index), -1)
     return pd.DataFrame(
         np.tensordot(weights, values, axes=1), index=index, columns=at_nodes.columns
     )
@@ -70,18 +88,9 @@ def forecast_floor(
         [ahead[o][s - 1] for o, s in zip(keys["origin"], keys["step"], strict=True)]
     )
     days = pd.DatetimeIndex(keys["day"])
-    error_sd = weather.forecast_error_sd_c(
-        keys["step"].to_numpy(), *params.forecast.weather_error_c
-    )
-    nodes, weights = weather.forecast_posterior(
-        climate_c(params.generate, days), forecast, error_sd
-    )
     rate = oracle["batches"].reindex(days).to_numpy()
-    k = len(weights)
-    tiled = pd.DatetimeIndex(np.tile(days.to_numpy(), k))
-    at_nodes = expected_at(params.generate, tiled, nodes.ravel(), np.tile(rate, k))
     index = pd.MultiIndex.from_frame(keys[["origin", "day"]])
-    return posterior_mean(at_nodes, weights, index)
+    return given_forecast(params, expected_at, days, forecast, keys["step"].to_numpy(), rate, index)
 
 
 def hourly_weather(
@@ -117,13 +126,9 @@ def hourly_oracles(
     realized = expected_at_hours(
         params.generate, hours, oracle["temp_c"].reindex(day).to_numpy(), rate
     )
-    error_sd = weather.forecast_error_sd_c(lead + 1, *params.forecast.weather_error_c)
-    nodes, weights = weather.forecast_posterior(climate_c(params.generate, day), forecast, error_sd)
-    k = len(weights)
-    tiled = pd.DatetimeIndex(np.tile(hours.to_numpy(), k))
-    at_nodes = expected_at_hours(params.generate, tiled, nodes.ravel(), np.tile(rate, k))
-    realized = realized[~realized.index.duplicated()]
-    return realized, posterior_mean(at_nodes, weights, pd.MultiIndex.from_frame(keys))
+    index = pd.MultiIndex.from_frame(keys)
+    floor = given_forecast(params, expected_at_hours, hours, forecast, lead + 1, rate, index)
+    return realized[~realized.index.duplicated()], floor
 
 
 def hourly_tasks(params: PlantParams, rows: pd.DataFrame, oracle: pd.DataFrame) -> list[SeriesTask]:

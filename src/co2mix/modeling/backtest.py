@@ -223,6 +223,11 @@ def scale(rows: pd.DataFrame, history: pd.DataFrame) -> np.ndarray:
     return np.abs(rows["forecast"].to_numpy()) + rows["weather_spread"].to_numpy() + floor
 
 
+def scaled_residuals(rows: pd.DataFrame) -> np.ndarray:
+    """What the intervals are made of: each row's error over its :func:`scale`."""
+    return ((rows["actual"] - rows["forecast"]) / scale(rows, rows)).to_numpy()
+
+
 def with_intervals(
     backtest: Backtest, setup: Setup
 ) -> tuple[pd.DataFrame, dict[str, AdaptiveLevels]]:
@@ -251,8 +256,7 @@ def adaptive_intervals(
             levels.learn(working(block))
         pending = [b for b in pending if b["day"].max() >= origin]
         earlier = working(mine[mine["origin"] < origin])
-        residuals = (earlier["actual"] - earlier["forecast"]).to_numpy()
-        residuals = residuals / scale(earlier, earlier)
+        residuals = scaled_residuals(earlier)
         block = mine[mine["origin"] == origin].copy()
         off = (block["day"].dt.dayofweek >= 6).to_numpy()
         used = levels.used(len(residuals))

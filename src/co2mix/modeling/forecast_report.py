@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from co2mix.modeling.adaptive_conformal import AdaptiveLevels, level_key
-from co2mix.modeling.backtest import Backtest, Setup, conformal_bounds, mase, scale, working
+from co2mix.modeling.backtest import (
+    Backtest,
+    Setup,
+    conformal_bounds,
+    mase,
+    scale,
+    scaled_residuals,
+    working,
+)
 
 
 def rmse(errors: pd.Series) -> float:
@@ -109,7 +117,7 @@ def next_days(
     for series in forecasts:
         mine = (backtest.rows["series"] == series) & (backtest.rows["model"] == model)
         worked = working(backtest.rows[mine])
-        residuals = (worked["actual"] - worked["forecast"]).to_numpy() / scale(worked, worked)
+        residuals = scaled_residuals(worked)
         values, spread = forecasts[series][model]
         ahead = pd.DataFrame({"forecast": values, "weather_spread": spread})
         widths = scale(ahead, worked)

@@ -11,17 +11,13 @@ import numpy as np
 import pandas as pd
 
 from co2mix.modeling.adaptive_conformal import level_key
-from co2mix.modeling.backtest import add_bounds, conformal_bounds, scale
+from co2mix.modeling.backtest import add_bounds, conformal_bounds, scale, scaled_residuals
 from co2mix.modeling.forecast_report import series_skill, share_inside
 from co2mix.modeling.hourly import HourlySetup, working_hours
 
 
 def _working(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[working_hours(pd.DatetimeIndex(frame["hour"]))]
-
-
-def _residuals(earlier: pd.DataFrame) -> np.ndarray:
-    return ((earlier["actual"] - earlier["forecast"]) / scale(earlier, earlier)).to_numpy()
 
 
 def hourly_intervals(rows: pd.DataFrame, setup: HourlySetup) -> pd.DataFrame:
@@ -33,7 +29,7 @@ def hourly_intervals(rows: pd.DataFrame, setup: HourlySetup) -> pd.DataFrame:
     for (_, origin), block in served[~served["calibration"]].groupby(["series", "origin"]):
         mine = served[served["series"] == block["series"].iloc[0]]
         earlier = _working(mine[mine["origin"] + span <= origin])
-        residuals, block = _residuals(earlier), block.copy()
+        residuals, block = scaled_residuals(earlier), block.copy()
         width = scale(block, earlier)
         off = ~working_hours(pd.DatetimeIndex(block["hour"]))
         parts.append(add_bounds(block, residuals, width, off, setup.levels))
@@ -76,7 +72,7 @@ def next_hours(
     working = working_hours(hours)
     for series, by_model in forecasts.items():
         mine = _working(rows[(rows["series"] == series) & (rows["model"] == setup.served)])
-        residuals = _residuals(mine)
+        residuals = scaled_residuals(mine)
         values, spread = by_model[setup.served]
         widths = scale(pd.DataFrame({"forecast": values, "weather_spread": spread}), mine)
         bounds = {level: conformal_bounds(residuals, level) for level in setup.levels}
