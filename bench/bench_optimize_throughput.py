@@ -20,8 +20,17 @@ import numpy as np
 from co2mix.core import paths
 from co2mix.core.io import read_parquet
 from co2mix.core.params_file import load_params
-from co2mix.optimize.problem import Predictor, Problem, mix_frame, plant_support
+from co2mix.optimize.plant_space import (
+    Predictor,
+    by_target,
+    mix_frame,
+    plant_space,
+    plant_support,
+    starting_mixes,
+)
+from co2mix.optimize.space import DesignSpace
 from co2mix.optimize.surrogates import load_pipelines, surrogate_members
+from co2mix.plant_params.root import PlantParams
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,12 +43,12 @@ def seconds_per_call(score, candidates: np.ndarray, min_seconds: float = 1.5) ->
     return (time.perf_counter() - start) / calls
 
 
-def frames_then(predict: Predictor, problem: Problem):
+def frames_then(predict: Predictor, space: DesignSpace, params: PlantParams):
     """The old hot path: candidates framed, then predicted through the pipelines."""
 
     def score(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        frame = mix_frame(x, problem.params)
-        return problem.score(x, lambda _columns: predict(frame))
+        frame = mix_frame(x, params)
+        return space.score(x, by_target(lambda _columns: predict(frame)))
 
     return score
 
@@ -51,8 +60,11 @@ def main() -> None:
     members = surrogate_members(
         params, load_pipelines(params), {t: train for t in params.data.targets}
     )
-    problem = Problem(params, params.optimize.strength_target_mpa, plant_support(train, params))
-    low, high = np.array(problem.bounds).T
+    support = plant_support(train, params)
+    space = plant_space(
+        params, params.optimize.strength_target_mpa, support, starting_mixes(train, params)
+    )
+    low, high = np.array(space.bounds).T
     mixes = low + (high - low) * np.random.default_rng(0).random((64, len(low)))
 
     print("| surrogate | path | 1 candidate: ms per call | 64 candidates: mixes per s |")
@@ -63,9 +75,9 @@ def main() -> None:
             ("compiled arrays", member.compiled()),
         ):
             score = (
-                frames_then(predict, problem)
+                frames_then(predict, space, params)
                 if path.startswith("pipelines")
-                else (lambda x, p=predict: problem.score(x, p))
+                else space.scorer(by_target(predict))
             )
             one = seconds_per_call(score, mixes[:1])
             many = seconds_per_call(score, mixes)

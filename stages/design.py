@@ -22,7 +22,7 @@ from co2mix.core.schemas import RefreshMetrics
 from co2mix.core.schemas_optimize import DesignMetrics
 from co2mix.core.stage import run_stage
 from co2mix.modeling.store import load_published
-from co2mix.optimize.design_space import DesignTarget, design_csv_mix
+from co2mix.optimize.csv_design import DesignTarget, design_csv_mix
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from co2mix.modeling.train import train_one
 from co2mix.optimize.compiled import NotCompilable, compile_pipeline
-from co2mix.optimize.problem import candidate_columns
+from co2mix.optimize.plant_space import candidate_columns
 from co2mix.optimize.surrogates import Members, monotone_refit, pipeline_model
 from co2mix.physics.truth import CO2, STRENGTH
 from co2mix.simulate.dataset import generate

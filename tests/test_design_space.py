@@ -13,7 +13,7 @@ from co2mix.core.params import CsvParams
 from co2mix.core.params_file import parse_params
 from co2mix.modeling.models import fit_model, model_options
 from co2mix.modeling.registry import FitSpec
-from co2mix.optimize.design_space import DesignTarget, design_csv_mix
+from co2mix.optimize.csv_design import DesignTarget, design_csv_mix
 from tests.csv_profile import csv_params
 
 

@@ -11,7 +11,7 @@ from co2mix.core.params_file import parse_params
 from co2mix.modeling.registry import FitSpec, Options, preprocessor
 from co2mix.optimize.benchmark import Benchmark
 from co2mix.optimize.executor import Request, Setting, solve_all
-from co2mix.optimize.problem import mix_frame, plant_support
+from co2mix.optimize.plant_space import mix_frame, plant_space, plant_support
 from co2mix.optimize.surrogates import Members, Surrogate
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, STRENGTH
 from co2mix.simulate.dataset import generate
@@ -71,7 +71,8 @@ def test_a_compiled_surrogate_predicts_the_same_after_pickling(surrogates, param
 def test_workers_give_the_runs_of_one_process_bit_for_bit(surrogates, params, train):
     support = plant_support(train, params)
     starts = train[list(DESIGNED_COLUMNS)].to_numpy()
-    setting = Setting(params, support, starts, {"linear": surrogates["linear"].predict})
+    space = plant_space(params, 35.0, support, starts)
+    setting = Setting(space, {"linear": surrogates["linear"].predict})
     requests = [
         Request("linear", optimizer, seed, 300, 5, 35.0, supported)
         for optimizer in ("differential_evolution", "dual_annealing")

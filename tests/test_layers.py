@@ -117,7 +117,7 @@ def test_the_plant_pipelines_stages_load_its_params_tree_by_name():
 def test_the_closure_sees_through_packages_and_from_imports():
     closure = {str(p) for p in import_closure(ROOT / "stages/optimize.py")}
     assert "src/co2mix/__init__.py" in closure
-    assert "src/co2mix/physics/truth.py" in closure  # via optimize.problem
+    assert "src/co2mix/physics/truth.py" in closure  # via optimize.plant_space
     assert "src/co2mix/core/records.py" in closure  # from co2mix.core import records
     assert not any(p.startswith("src/co2mix/reporting") for p in closure)
     broken = dict(

@@ -10,11 +10,13 @@ from co2mix.core.errors import ParamsError
 from co2mix.core.params_file import parse_params
 from co2mix.modeling.registry import FitSpec, Options, preprocessor
 from co2mix.optimize.benchmark import Benchmark, run_benchmark
-from co2mix.optimize.problem import (
+from co2mix.optimize.plant_space import (
     Candidates,
-    Problem,
+    PlantMix,
+    by_target,
     candidate_columns,
     mix_frame,
+    plant_space,
     plant_support,
     true_values,
 )
@@ -79,7 +81,7 @@ def test_candidates_compute_the_truth_only_when_read_and_exactly_as_mix_columns(
         [80, 0, 0, 130, 0, 900], [520, 300, 150, 220, 6, 1100], (50, 6)
     )
     eager = candidate_columns(x, params)
-    lazy = Candidates(x, params)
+    lazy = Candidates(x, PlantMix(params.generate, params.optimize.context))
     assert CO2 not in lazy and STRENGTH not in lazy  # what a surrogate's run never pays for
     assert set(eager) - set(lazy) == {CO2, STRENGTH}
     for name in lazy:
@@ -90,21 +92,27 @@ def test_candidates_compute_the_truth_only_when_read_and_exactly_as_mix_columns(
         lazy["slump"]
 
 
+def limit_violation(space, columns):
+    return sum(limit.violation(columns) for limit in space.limits)
+
+
 def test_limits_flag_high_water_binder_and_too_much_fly_ash(params):
-    problem = Problem(params, 30.0, None)
+    space = plant_space(params, 30.0, None, REFERENCE_X)
     wet = REFERENCE_X.copy()
     wet[0, 3] = 400 * 0.80  # w/b 0.80 > 0.65
     ashy = REFERENCE_X.copy()
     ashy[0, 0], ashy[0, 2] = 200.0, 200.0  # fly ash half the binder > 0.35
     frames = mix_frame(np.vstack([REFERENCE_X, wet, ashy]), params)
-    violation = problem.limit_violation(frames)
+    violation = limit_violation(space, frames)
     assert violation[0] == 0.0
     assert violation[1] > 0.0 and violation[2] > 0.0
 
 
 def test_strength_shortfall_is_a_violation(params):
-    _, ok = Problem(params, 39.0, None).score(REFERENCE_X, true_values)
-    _, short = Problem(params, 45.0, None).score(REFERENCE_X, true_values)
+    _, ok = plant_space(params, 39.0, None, REFERENCE_X).score(REFERENCE_X, by_target(true_values))
+    _, short = plant_space(params, 45.0, None, REFERENCE_X).score(
+        REFERENCE_X, by_target(true_values)
+    )
     assert ok[0] == 0.0 and short[0] > 0.0
 
 
@@ -154,11 +162,11 @@ def test_recorder_counts_points_and_keeps_only_feasible_mixes_within_budget():
 
 
 def test_vectorized_de_is_deterministic_and_calls_once_per_generation(params):
-    problem = Problem(params, 35.0, None)
+    space = plant_space(params, 35.0, None, REFERENCE_X)
     runs = []
     for _ in range(2):
-        rec = Recorder(lambda x: problem.score(x, true_values), budget=600)
-        run_differential_evolution(rec, problem.bounds, seed=3, popsize=5)
+        rec = Recorder(space.scorer(by_target(true_values)), budget=600)
+        run_differential_evolution(rec, space.bounds, seed=3, popsize=5)
         runs.append(rec)
     assert np.array_equal(runs[0].best_x, runs[1].best_x)
     assert runs[0].calls == runs[0].evaluations // 30  # population 5 x 6 per call

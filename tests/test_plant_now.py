@@ -7,7 +7,7 @@ import pytest
 from co2mix.core.params_file import parse_params
 from co2mix.optimize.benchmark import run_benchmark
 from co2mix.optimize.plant_now import current_plant, describe_plant
-from co2mix.optimize.problem import true_values
+from co2mix.optimize.plant_space import true_values
 from co2mix.optimize.surrogates import Surrogate
 from co2mix.physics.truth import DESIGNED_COLUMNS
 from co2mix.simulate.dataset import generate

@@ -15,7 +15,7 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from co2mix.optimize.problem import candidate_columns
+from co2mix.optimize.plant_space import candidate_columns
 from co2mix.physics.truth import CO2, MIX_COLUMNS, STRENGTH
 from co2mix.serving.app import create_app
 from co2mix.serving.log import RequestLog

@@ -9,13 +9,9 @@ import pytest
 from co2mix.core.errors import ParamsError
 from co2mix.core.params_file import parse_params
 from co2mix.optimize.benchmark import run_benchmark
-from co2mix.optimize.problem import Problem, candidate_columns
-from co2mix.optimize.specification import (
-    cost_per_m3,
-    dosed,
-    fraction_below,
-    specification,
-)
+from co2mix.optimize.plant_space import candidate_columns, plant_space
+from co2mix.optimize.space import cost_per_m3
+from co2mix.optimize.specification import dosed, fraction_below, specification
 from co2mix.physics.truth import DESIGNED_COLUMNS, REFERENCE_MIX, STRENGTH
 from co2mix.simulate.dataset import generate
 from tests.helpers import set_key
@@ -58,17 +54,19 @@ def test_an_exposure_class_limits_water_binder_and_binder_and_raises_the_target(
     params = _params(raw_params, exposure_class="XC4", strength_target_mpa=25.0)
     spec = specification(params, None)
     assert spec.target_mpa == 30.0  # XC4's least strength class, C30/37
-    problem = Problem(params, 30.0, None)
+    space = plant_space(params, 30.0, None, REFERENCE_X[None, :])
+    plain = _params(raw_params)
+    plain_space = plant_space(plain, 30.0, None, REFERENCE_X[None, :])
     wet = REFERENCE_X.copy()
     wet[DESIGNED_COLUMNS.index("water")] = 0.6 * wet[:3].sum()  # w/b 0.6 > XC4's 0.50
     lean = REFERENCE_X * np.array([0.6, 0.6, 0.6, 0.6, 1.0, 1.0])  # binder below 300 kg
-    plain = _params(raw_params)
     for mix in (wet, lean):
         columns = candidate_columns(mix[None, :], params)
-        assert (
-            problem.limit_violation(columns)[0]
-            > Problem(plain, 30.0, None).limit_violation(candidate_columns(mix[None, :], plain))[0]
-        )
+        assert limit_violation(space, columns) > limit_violation(plain_space, columns)
+
+
+def limit_violation(space, columns):
+    return sum(float(limit.violation(columns)[0]) for limit in space.limits)
 
 
 def test_an_unknown_exposure_class_or_price_is_refused_naming_it(raw_params):

@@ -69,3 +69,24 @@ def test_a_stage_keeps_its_bytecode_where_the_environment_says_not_to(tmp_path):
     ).stdout.split()
     assert out == ["False"]
     assert list(tmp_path.rglob("errors.cpython-*.pyc"))  # written to the prefix, not the tree
+
+
+def test_a_stage_computes_exp_and_log_with_the_c_library_bits_on_every_cpu():
+    """numpy's AVX-512 loops give other last bits than the C library's (every CPU without
+    AVX-512 uses the latter); a stage process turns them off, a library user keeps them."""
+    check = (
+        "import math, os\n"
+        "import numpy as np\n"
+        "x = np.random.default_rng(0).uniform(0.1, 50.0, 20000)\n"
+        "print(np.array_equal(np.log(x), [math.log(v) for v in x]),"
+        " np.array_equal(np.exp(x), [math.exp(v) for v in x]),"
+        " 'AVX512F' in os.environ.get('NPY_DISABLE_CPU_FEATURES', ''))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", f"{STAGE}\n{check}"], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.split() == ["True", "True", "True"]
+    plain = subprocess.run(
+        [sys.executable, "-c", f"import co2mix\n{check}"], capture_output=True, text=True
+    )
+    assert plain.stdout.split()[-1] == "False"  # importing co2mix leaves numpy's choice alone

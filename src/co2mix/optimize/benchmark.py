@@ -22,24 +22,19 @@ from co2mix.core.schemas_optimize import (
     RunRecord,
     TruthCheck,
 )
-from co2mix.optimize.design import check_reachable
 from co2mix.optimize.executor import Request, Setting, solve_all
-from co2mix.optimize.problem import (
+from co2mix.optimize.plant_space import (
     Predictor,
-    Problem,
+    check_reachable,
     mix_frame,
+    plant_space,
     plant_support,
     starting_mixes,
     true_values,
 )
 from co2mix.optimize.solvers import Recorder
-from co2mix.optimize.specification import (
-    Specification,
-    cost_per_m3,
-    dosed,
-    fraction_below,
-    specification,
-)
+from co2mix.optimize.space import DesignSpace, cost_per_m3
+from co2mix.optimize.specification import Specification, dosed, fraction_below, specification
 from co2mix.optimize.summary import (
     Run,
     aggregate,
@@ -83,7 +78,8 @@ class Benchmark:
         self.surrogates = surrogates
         support = plant_support(train, params) if self.opt.support.enabled else None
         predictors = {name: s.predict for name, s in (surrogates | {PLANT.name: PLANT}).items()}
-        self.setting = Setting(params, support, starting_mixes(train, params), predictors)
+        space = plant_space(params, self.spec.target_mpa, support, starting_mixes(train, params))
+        self.setting = Setting(space, predictors)
         self._solved: dict[Request, tuple[Recorder, float]] = {}  # see solve()
         self._planned: list[Request] | None = None  # noting runs instead of making them
         reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]]), params)
@@ -95,16 +91,16 @@ class Benchmark:
 
     # ------------------------------------------------------------------ pieces
 
-    def problem(
+    def space_at(
         self, target: float, margin: float = 0.0, support: bool = True, cost_weight: float = 0.0
-    ) -> Problem:
+    ) -> DesignSpace:
         """Mixes specified at ``target`` (designed for its required mean) + ``margin``."""
         required = self.spec.required_mean(target) + margin
-        return self.setting.problem(required, support, cost_weight)
+        return self.setting.space_for(required, support, cost_weight)
 
     def solve(
         self,
-        problem: Problem,
+        space: DesignSpace,
         surrogate: Surrogate,
         optimizer: OptimizerName,
         seed: int,
@@ -121,9 +117,9 @@ class Benchmark:
             seed,
             budget or self.opt.budget,
             popsize or self.opt.popsize,
-            problem.strength_required_mpa,
-            problem.support is not None,
-            problem.cost_weight,
+            space.floor(STRENGTH).required,
+            space.support is not None,
+            space.cost_weight,
         )
         if self._planned is not None:
             self._planned.append(request)
@@ -133,18 +129,18 @@ class Benchmark:
         recorder, seconds = self._solved[request]
         return Run(optimizer, seed, recorder, seconds)
 
-    def solve_truth(self, problem: Problem, seed: int) -> Run:
+    def solve_truth(self, space: DesignSpace, seed: int) -> Run:
         """Large populations: the physics is cheap per call, so spend the budget on breadth."""
         return self.solve(
-            problem, PLANT, "differential_evolution", seed, self.opt.truth_budget, TRUTH_POPSIZE
+            space, PLANT, "differential_evolution", seed, self.opt.truth_budget, TRUTH_POPSIZE
         )
 
     def true_optimum(
         self, target: float, support: bool = True, seeds: tuple[int, ...] = (0, 1)
     ) -> Optimum:
         """The same problem on the physics: the best of large DE runs."""
-        problem = self.problem(target, support=support)
-        runs = [self.solve_truth(problem, seed) for seed in seeds]
+        space = self.space_at(target, support=support)
+        runs = [self.solve_truth(space, seed) for seed in seeds]
         best = min(runs, key=lambda r: r.recorder.best_value)
         if best.recorder.best_x is None:
             return {"feasible": False}
@@ -292,7 +288,7 @@ class Benchmark:
         jobs = [(o, s) for o in self.opt.optimizers for s in self.seeds_for(o)]
         results: dict[str, list[Run]] = {}
         for optimizer, seed in jobs:
-            run = self.solve(self.problem(target, margin), answer, optimizer, seed)
+            run = self.solve(self.space_at(target, margin), answer, optimizer, seed)
             self.truth_check(run, answer.predict, target, optimum)
             results.setdefault(optimizer, []).append(run)
         return results
@@ -312,8 +308,8 @@ class Benchmark:
             surrogate = self.surrogates[name]
             supported = variant != "without_support"
             margin = margins[variant] * surrogate.strength_rmse
-            problem = self.problem(target, margin, support=supported)
-            run = self.solve(problem, surrogate, "differential_evolution", seed)
+            space = self.space_at(target, margin, support=supported)
+            run = self.solve(space, surrogate, "differential_evolution", seed)
             reference_optimum = optimum if supported else optimum_unsupported
             self.truth_check(run, surrogate.predict, target, reference_optimum)
             results.setdefault(name, {}).setdefault(variant, []).append(run)
@@ -324,8 +320,8 @@ class Benchmark:
         rows = []
         for target in self.opt.pareto_targets_mpa:
             optimum = self.true_optimum(target, seeds=(0,))
-            problem = self.problem(target, margin)
-            run = self.solve(problem, answer, self.opt.optimizer, self.opt.seeds[0])
+            space = self.space_at(target, margin)
+            run = self.solve(space, answer, self.opt.optimizer, self.opt.seeds[0])
             self.truth_check(run, answer.predict, target, optimum)
             check = run.check
             rows.append(
@@ -352,8 +348,8 @@ class Benchmark:
         unit = self.reference[CO2] / (self.reference_cost or 1.0)
         rows = []
         for weight in COST_WEIGHTS:
-            problem = self.problem(target, margin, cost_weight=weight * unit)
-            run = self.solve(problem, answer, self.opt.optimizer, self.opt.seeds[0])
+            space = self.space_at(target, margin, cost_weight=weight * unit)
+            run = self.solve(space, answer, self.opt.optimizer, self.opt.seeds[0])
             self.truth_check(run, answer.predict, target, optimum)
             check = run.check
             rows.append(
@@ -384,7 +380,7 @@ def run_benchmark(
     """The whole optimize stage's computation, after a quick check that the answer's
     surrogate can reach the required mean of ``optimize.strength_target_mpa`` at all."""
     benchmark = Benchmark(params, surrogates, train, spec)
-    answer, setting = surrogates[params.optimize.surrogate], benchmark.setting
+    answer = surrogates[params.optimize.surrogate]
     required = benchmark.spec.required_mean(benchmark.spec.target_mpa)
-    check_reachable(params, answer.name, answer.predict, setting.support, setting.starts, required)
+    check_reachable(params, answer.name, answer.predict, benchmark.setting.space, required)
     return benchmark.run()

@@ -1,29 +1,25 @@
-"""One mix design on request: the lowest-CO2 supported mix for a context and a target.
+"""Searches of a design space (:class:`~co2mix.optimize.space.DesignSpace`), whatever
+dataset it came from: one run of an optimizer, the lowest-objective mix under a
+wall-clock deadline, and the highest value a floor's target reaches.
 
-The benchmark answers the params' one question many ways; a service asks a new question
-every request (this morning's temperature, this site's distance, this age and target)
-and needs one answer fast. The same problem, surrogate compilation, data support and
-differential evolution as the benchmark, under a wall-clock deadline. When no supported
-mix reaches the target, a second search finds the highest strength that one does, so
-the refusal can say what is reachable instead of returning a best effort.
+The plant's benchmark, the plant's and a CSV dataset's design answer, and every
+``/v1/advise`` request search through :func:`search`. When no supported mix meets the
+floors, :func:`highest_reachable` finds how far a supported mix gets, so a refusal can
+say what is reachable instead of returning a best effort.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from co2mix.core.errors import ParamsError
 from co2mix.core.params_base import OptimizerName
-from co2mix.optimize.compiled import Columns
-from co2mix.optimize.problem import Predictor, Problem, candidate_columns
 from co2mix.optimize.solvers import Recorder, Scorer, run_solver
-from co2mix.optimize.support import DataSupport
-from co2mix.plant_params.root import PlantParams
+from co2mix.optimize.space import DesignSpace, Predict
 
-OPTIMIZER: OptimizerName = "differential_evolution"
+DESIGN_OPTIMIZER: OptimizerName = "differential_evolution"  # the answer's and advice's
 
 
 class DeadlineExceeded(RuntimeError):
@@ -31,17 +27,19 @@ class DeadlineExceeded(RuntimeError):
 
 
 @dataclass(frozen=True)
-class DesignedMix:
-    """A feasible mix (the six designed masses) and its predicted CO2 and strength; or,
-    when none was found, the highest predicted strength a supported mix reaches."""
+class Budget:
+    """How much a search may spend: candidates evaluated, population size per variable,
+    and seconds (infinite: no deadline)."""
 
-    mix: np.ndarray | None
-    predicted_co2: float
-    predicted_strength: float
-    highest_strength: float | None = None  # set when ``mix`` is None
+    evaluations: int
+    popsize: int
+    seconds: float = np.inf
 
 
 def _with_deadline(score: Scorer, deadline: float) -> Scorer:
+    if not np.isfinite(deadline):
+        return score
+
     def scored(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if time.perf_counter() > deadline:
             raise DeadlineExceeded
@@ -50,86 +48,64 @@ def _with_deadline(score: Scorer, deadline: float) -> Scorer:
     return scored
 
 
-def _search(
-    params: PlantParams, score: Scorer, problem: Problem, seed: int, starts: np.ndarray
-) -> Recorder:
-    opt = params.optimize
-    recorder, _ = run_solver(
-        OPTIMIZER, score, problem.bounds, seed, opt.budget, opt.popsize, starts
-    )
-    return recorder
-
-
-def highest_strength(
-    params: PlantParams,
-    support: DataSupport | None,
-    predict: Predictor,
-    starts: np.ndarray,
+def search(
+    space: DesignSpace,
+    score: Scorer,
+    optimizer: OptimizerName,
     seed: int,
-    deadline: float = np.inf,
+    budget: Budget,
+) -> tuple[Recorder, float]:
+    """One run of ``optimizer`` on ``score`` (``space.scorer(predict)``, or a variant of
+    it) over ``space``'s bounds from its real mixes: the recorder and its seconds;
+    :class:`DeadlineExceeded` after ``budget.seconds``."""
+    deadline = time.perf_counter() + budget.seconds
+    return run_solver(
+        optimizer,
+        _with_deadline(score, deadline),
+        space.bounds,
+        seed,
+        budget.evaluations,
+        budget.popsize,
+        space.starts,
+        space.penalty,
+    )
+
+
+@dataclass(frozen=True)
+class DesignedMix:
+    """The lowest-objective feasible mix (its variables), or, when none was found, the
+    highest value the first floor's target reaches on a supported mix (None: no mix
+    within the limits and the support at all)."""
+
+    mix: np.ndarray | None
+    highest: float | None = None  # set when ``mix`` is None
+
+
+def highest_reachable(
+    space: DesignSpace, target: str, predict: Predict, seed: int, budget: Budget
 ) -> float | None:
-    """The highest predicted strength of a mix within the limits and the data support
-    (None when no such mix was found at all)."""
-    problem = Problem(params, 0.0, support)
+    """The highest held value of ``target`` (a floor's) on a mix within the bounds, the
+    limits and the data support, every floor dropped (None when no such mix was found)."""
+    floor = space.floor(target)
+    free = replace(space, floors=())
 
-    def strength_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        predicted: list[np.ndarray] = []
+    def highest_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        evaluated = free.evaluate(x, predict)
+        return -floor.held(evaluated.predictions[target]), evaluated.violation
 
-        def keeping_strength(columns: Columns) -> tuple[np.ndarray, np.ndarray]:
-            co2, strength = predict(columns)
-            predicted.append(strength)
-            return co2, strength
-
-        _, violation = problem.score(x, keeping_strength)  # one prediction, not two
-        return -predicted[0], violation
-
-    recorder = _search(params, _with_deadline(strength_first, deadline), problem, seed, starts)
+    recorder, _ = search(free, highest_first, DESIGN_OPTIMIZER, seed, budget)
     return None if recorder.best_x is None else -recorder.best_value
 
 
-def design_mix(
-    params: PlantParams,
-    support: DataSupport | None,
-    predict: Predictor,
-    starts: np.ndarray,
-    seed: int,
-    seconds: float,
-    required_mpa: float | None = None,
-) -> DesignedMix:
-    """The lowest-CO2 mix whose predicted strength reaches ``required_mpa`` (default:
-    ``optimize.strength_target_mpa``; a characteristic target's required mean, see
-    :mod:`co2mix.optimize.specification`) under ``optimize.context``;
-    :class:`DeadlineExceeded` after ``seconds``."""
-    deadline = time.perf_counter() + seconds
-    required = params.optimize.strength_target_mpa if required_mpa is None else required_mpa
-    problem = Problem(params, required, support)
-    score = _with_deadline(lambda x: problem.score(x, predict), deadline)
-    recorder = _search(params, score, problem, seed, starts)
+def design_mix(space: DesignSpace, predict: Predict, seed: int, budget: Budget) -> DesignedMix:
+    """The lowest-objective mix meeting every floor, limit and the support;
+    :class:`DeadlineExceeded` after ``budget.seconds`` (the reachability search included)."""
+    deadline = time.perf_counter() + budget.seconds
+    recorder, _ = search(space, space.scorer(predict), DESIGN_OPTIMIZER, seed, budget)
     if recorder.best_x is not None:
-        co2, strength = predict(candidate_columns(recorder.best_x, params))
-        return DesignedMix(recorder.best_x, float(co2[0]), float(strength[0]))
-    highest = highest_strength(params, support, predict, starts, seed, deadline)
-    return DesignedMix(None, np.nan, np.nan, highest)
-
-
-def check_reachable(
-    params: PlantParams,
-    name: str,
-    predict: Predictor,
-    support: DataSupport | None,
-    starts: np.ndarray,
-    required: float,
-) -> None:
-    """Refuse, in seconds, a strength no supported mix is predicted to reach (the
-    benchmark would spend minutes to report every run infeasible), naming the key and
-    the highest strength the ``name`` surrogate reaches."""
-    highest = highest_strength(params, support, predict, starts, params.optimize.seeds[0])
-    if highest is None or highest < required:
-        reach = "no mix at all" if highest is None else f"at most {highest:.1f} MPa"
-        specified = params.optimize.strength_target_mpa
-        mean = f" (a required mean of {required:g} MPa)" if required != specified else ""
-        raise ParamsError(
-            f"params.yaml: optimize.strength_target_mpa = {specified:g}{mean}: no mix within "
-            f"optimize.bounds, the mix limits and the data support is predicted to reach it; "
-            f"the highest the {name} surrogate reaches is {reach}"
-        )
+        return DesignedMix(recorder.best_x)
+    left = replace(budget, seconds=deadline - time.perf_counter())
+    target = space.floors[0].target if space.floors else None
+    if target is None:
+        return DesignedMix(None)
+    return DesignedMix(None, highest_reachable(space, target, predict, seed, left))

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
 from tqdm import tqdm
 
 from co2mix.core.params_base import OptimizerName
 from co2mix.core.workers import forkserver, freeze_imports, start_forkserver
-from co2mix.optimize.problem import Predictor, Problem
-from co2mix.optimize.solvers import Recorder, run_solver
-from co2mix.optimize.support import DataSupport
-from co2mix.plant_params.root import PlantParams
+from co2mix.optimize.design import Budget, search
+from co2mix.optimize.plant_space import Predictor, by_target
+from co2mix.optimize.solvers import Recorder
+from co2mix.optimize.space import DesignSpace
+from co2mix.physics.truth import STRENGTH
 
 SCALAR_OPTIMIZERS = ("dual_annealing", "direct")  # one mix per call: the slow runs
 
@@ -46,35 +46,30 @@ class Request:
 
 @dataclass(frozen=True)
 class Setting:
-    """What every run of one benchmark shares: the params, the data support, the training
-    mixes the searches start from, and the predictor of each surrogate by name."""
+    """What every run of one benchmark shares: the configured design space (its data
+    support and the training mixes the searches start from) and the predictor of each
+    surrogate by name."""
 
-    params: PlantParams
-    support: DataSupport | None
-    starts: np.ndarray
+    space: DesignSpace
     predictors: Mapping[str, Predictor]
 
-    def problem(
+    def space_for(
         self, strength_required_mpa: float, supported: bool, cost_weight: float = 0.0
-    ) -> Problem:
-        support = self.support if supported else None
-        return Problem(self.params, strength_required_mpa, support, cost_weight)
+    ) -> DesignSpace:
+        """The configured space with its strength floor at ``strength_required_mpa``,
+        without the support unless ``supported``, and weighing cost by ``cost_weight``."""
+        space = self.space.requiring(STRENGTH, strength_required_mpa)
+        support = space.support if supported else None
+        return replace(space, support=support, cost_weight=cost_weight)
 
     def solve(self, request: Request) -> tuple[Recorder, float]:
         """The run of ``request``: its recorder and seconds."""
-        problem = self.problem(
+        space = self.space_for(
             request.strength_required_mpa, request.supported, request.cost_weight
         )
-        predict = self.predictors[request.surrogate]
-        return run_solver(
-            request.optimizer,
-            lambda x: problem.score(x, predict),
-            problem.bounds,
-            request.seed,
-            request.budget,
-            request.popsize,
-            self.starts,
-        )
+        predict = by_target(self.predictors[request.surrogate])
+        budget = Budget(request.budget, request.popsize)
+        return search(space, space.scorer(predict), request.optimizer, request.seed, budget)
 
 
 _worker_setting: list[Setting] = []  # the Setting of this worker process

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 from scipy.stats import norm
@@ -86,18 +85,32 @@ def production_sd(params: PlantParams, refresh: RefreshMetrics | None) -> tuple[
 
 
 def specification(params: PlantParams, refresh: RefreshMetrics | None) -> Specification:
+    """How ``optimize.strength_target_mpa`` is specified, with ``optimize.exposure_class``."""
+    opt = params.optimize
+    return specify(params, refresh, opt.strength_target_mpa, opt.exposure_class)
+
+
+def specify(
+    params: PlantParams,
+    refresh: RefreshMetrics | None,
+    target_mpa: float,
+    exposure_class: str | None,
+) -> Specification:
+    """How a strength of ``target_mpa`` is specified under ``optimize.strength`` and an
+    exposure class (a key of ``optimize.exposure_classes``; None: no class): an advice
+    request's target and class, or the configured ones (:func:`specification`)."""
     opt = params.optimize
     sd, source = production_sd(params, refresh)
     if opt.strength.basis != "characteristic":
         sd, source = 0.0, "mean basis: no margin"
-    exposure = exposure_limits(params)
+    exposure = opt.exposure_classes[exposure_class] if exposure_class else None
     return Specification(
         opt.strength.basis,
-        specified_target(opt.strength_target_mpa, exposure),
+        specified_target(target_mpa, exposure),
         opt.strength.fractile,
         sd,
         source,
-        opt.exposure_class,
+        exposure_class,
         exposure,
     )
 
@@ -130,16 +143,3 @@ def fraction_below(strength: np.ndarray, target: float, sigma: float) -> float:
     if sigma == 0:
         return float(np.mean(strength < target))
     return float(np.mean(norm.cdf((target - strength) / sigma)))
-
-
-def material_cost(columns: Any, prices: dict[str, float]) -> np.ndarray:
-    """Each candidate's material cost per m3 at ``prices`` (per kg)."""
-    cost = np.zeros(len(np.atleast_1d(np.asarray(columns[next(iter(prices))]))))
-    for material, price in prices.items():
-        cost = cost + np.atleast_1d(np.asarray(columns[material], dtype=float)) * price
-    return cost
-
-
-def cost_per_m3(columns: Any, prices: dict[str, float]) -> float | None:
-    """One mix's material cost per m3 (None without prices)."""
-    return float(material_cost(columns, prices)[0]) if prices else None

@@ -25,7 +25,7 @@ from co2mix.modeling.store import load_models
 from co2mix.modeling.train import side_by_side
 from co2mix.modeling.xgboost_options import XGBoostOptions
 from co2mix.optimize.compiled import ArrayModel, Columns, compile_pipeline
-from co2mix.optimize.problem import Predictor
+from co2mix.optimize.plant_space import Predictor
 from co2mix.physics.truth import CO2, STRENGTH
 from co2mix.plant_params.root import PlantParams
 

@@ -1,5 +1,5 @@
 """Mix advice on a CSV dataset that declares a design space (BOxCrete): the design
-stage's own search (:func:`co2mix.optimize.design_space.design_csv_mix`, the plant's
+stage's own search (:func:`co2mix.optimize.csv_design.design_csv_mix`, the plant's
 differential evolution) with the request's floors and context in place of the params'.
 
 The design's own seeds (``design.seeds``), as the stage: one seed of differential
@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from co2mix.core.params import CsvParams
-from co2mix.optimize.design_space import DesignTarget, design_csv_mix
+from co2mix.optimize.csv_design import DesignTarget, design_csv_mix
 from co2mix.serving.advice import AdviceRefused, OneAtATime
 from co2mix.serving.artifacts import Artifacts
 from co2mix.serving.page_parts import bar_chart, label

@@ -2,8 +2,9 @@
 strength target, found by the optimize layer's own search (:func:`design_mix`) on the
 published surrogate, then estimated by the champions with their intervals.
 
-A request becomes the plant's design space (its ``optimize`` section with the request's
-context, target and exposure class), the same value the optimize stage searches.
+A request becomes the plant's design space (:func:`plant_space_at` with the request's
+context, target and exposure class), the same kind of value the optimize stage and a CSV
+dataset's design search.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from co2mix.optimize.compiled import Columns
-from co2mix.optimize.design import DeadlineExceeded, design_mix
-from co2mix.optimize.problem import candidate_columns, plant_support, starting_mixes
-from co2mix.optimize.specification import cost_per_m3, specification
+from co2mix.optimize.design import Budget, DeadlineExceeded, design_mix
+from co2mix.optimize.plant_space import by_target, plant_space_at, plant_support, starting_mixes
+from co2mix.optimize.space import DesignSpace, cost_per_m3
+from co2mix.optimize.specification import Specification, specify
 from co2mix.optimize.surrogates import Members
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
 from co2mix.plant_params.root import PlantParams
@@ -68,50 +70,42 @@ class PlantAdvisor:
         self.surrogate = Members([art.surrogate[CO2]], [art.surrogate[STRENGTH]]).compiled()
         self.searching = OneAtATime()
 
-    def params_for(self, request: dict[str, Any]) -> PlantParams:
-        """The plant's params with the request's context, target and exposure class."""
+    def space_for(self, request: dict[str, Any]) -> tuple[DesignSpace, Specification]:
+        """The plant's design space for the request's context, strength target and
+        exposure class (the configured class when the request names none), and how its
+        strength is specified."""
         params = self.plant
         context = OptimizeContext(**{k: request[k] for k in OptimizeContext.model_fields})
-        optimize = params.optimize.model_copy(
-            update={
-                "context": context,
-                "strength_target_mpa": request["strength_target_mpa"],
-                "exposure_class": request.get("exposure_class", params.optimize.exposure_class),
-            }
-        )
-        return params.model_copy(update={"optimize": optimize})
+        exposure_class = request.get("exposure_class", params.optimize.exposure_class)
+        spec = specify(params, self.art.refresh, request["strength_target_mpa"], exposure_class)
+        required = spec.required_mean(spec.target_mpa)
+        space = plant_space_at(params, context, spec.exposure, required, self.support, self.starts)
+        return space, spec
 
     def advise(self, values: dict[str, Any]) -> dict[str, Any]:
         """The lowest-CO2 supported mix for the request's context and strength target."""
         start = time.perf_counter()
-        params = self.params_for(values)
-        spec = specification(params, self.art.refresh)
-        required = spec.required_mean(spec.target_mpa)
-        serve = params.serve
+        space, spec = self.space_for(values)
+        serve = self.plant.serve
+        budget = Budget(
+            self.plant.optimize.budget, self.plant.optimize.popsize, serve.advise_seconds
+        )
         with self.searching.held():  # the whole bound once a search starts
             try:
-                design = design_mix(
-                    params,
-                    self.support,
-                    self.surrogate,
-                    self.starts,
-                    serve.advise_seed,
-                    serve.advise_seconds,
-                    required,
-                )
+                design = design_mix(space, by_target(self.surrogate), serve.advise_seed, budget)
             except DeadlineExceeded:
                 raise AdviceLate(serve.advise_seconds) from None
         if design.mix is None:
-            raise Unreachable(required, design.highest_strength)
-        advised = candidate_columns(design.mix[None, :], params)
+            raise Unreachable(space.floor(STRENGTH).required, design.highest)
+        advised = space.candidates(design.mix[None, :])
         reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
-        reference = candidate_columns(reference_x, params)
+        reference = space.candidates(reference_x)
         co2 = self.estimate(CO2, advised)
         reference_co2 = self.estimate(CO2, reference)["prediction"]
-        cost = cost_per_m3(advised, params.optimize.prices_per_kg)
+        cost = cost_per_m3(advised, space.prices_per_kg)
         return {
             "strength_target_mpa": spec.target_mpa,
-            "surrogate": params.optimize.surrogate,
+            "surrogate": self.plant.optimize.surrogate,
             "mix": {c: round(float(advised[c][0]), 1) for c in MIX_COLUMNS},
             "co2_kg_m3": co2,
             "strength_mpa": self.estimate(STRENGTH, advised),

@@ -25,7 +25,9 @@ from co2mix.core.params import CsvParams
 from co2mix.core.params_design import Design
 from co2mix.core.records import number
 from co2mix.core.schemas_optimize import DesignAnswer, DesignMetrics, RealMix
-from co2mix.optimize.solvers import feasible_first, run_solver
+from co2mix.optimize.design import DESIGN_OPTIMIZER, Budget, search
+from co2mix.optimize.solvers import feasible_first
+from co2mix.optimize.space import DesignSpace, Floor, Limit, Predict
 from co2mix.optimize.support import DataSupport
 
 
@@ -48,49 +50,28 @@ class DesignTarget:
 
 
 @dataclass(frozen=True)
-class Space:
-    """The design problem: bounds, context, models, support; scores candidate arrays."""
+class ContextFrame:
+    """A CSV dataset's candidates: the variables' values with the context held fixed, as
+    the frame its published pipelines read."""
 
-    design: Design
-    bounds: list[tuple[float, float]]
-    models: dict[str, DesignTarget]
-    support: DataSupport | None
-    starts: np.ndarray  # the real mixes' variables: the search's first generation
-    scale: tuple[float, float]  # the data's lowest objective and its range
+    variables: tuple[str, ...]
+    context: Mapping[str, float | str]
 
-    def frame(self, x: np.ndarray) -> pd.DataFrame:
-        frame = pd.DataFrame(np.atleast_2d(x), columns=self.design.variables)
-        for column, value in self.design.context.items():
+    def __call__(self, x: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame(np.atleast_2d(x), columns=list(self.variables))
+        for column, value in self.context.items():
             frame[column] = value
         return frame
 
-    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """(objective, violation, each constraint's value as held: mean - k x std)."""
-        frame = self.frame(x)
-        objective, _ = self.models[self.design.objective].predict(frame)
-        violation = np.zeros(len(frame))
-        held: dict[str, np.ndarray] = {}
-        for target, floor in self.design.constraints.items():
-            mean, std = self.models[target].predict(frame)
-            held[target] = mean if std is None else mean - self.design.margin_std * std
-            violation += np.maximum(floor - held[target], 0.0) / max(abs(floor), 1e-9)
-        for text, (low, high) in self.design.limits.items():
-            value = np.asarray(expression(text, "design.limits").evaluate(frame), dtype=float)
-            scale = max(abs(low), abs(high), 1e-9)
-            violation += (np.maximum(low - value, 0.0) + np.maximum(value - high, 0.0)) / scale
-        if self.support is not None:
-            violation += self.support.violation(frame)
-        return objective, violation, held
 
-    def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(objective, violation) of candidates ``x`` (n x variables): what the solver sees,
-        the objective in units of the data's range (:func:`feasible_first` ranks by it)."""
-        objective, violation, _ = self.evaluate(x)
-        low, span = self.scale
-        return (objective - low) / span, violation
+def csv_predictor(models: Mapping[str, DesignTarget]) -> Predict:
+    """Every design target's published model, as the design space's predictor."""
+    return lambda frame: {target: model.predict(frame) for target, model in models.items()}
 
 
-def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataFrame) -> Space:
+def csv_space(
+    params: CsvParams, models: Mapping[str, DesignTarget], rows: pd.DataFrame
+) -> DesignSpace:
     """The design space of ``params.design`` over the data ``rows`` (their bounds and
     support); features the models read must be variables or context."""
     design = params.design
@@ -121,10 +102,29 @@ def space_for(params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataF
         if design.support.enabled
         else None
     )
-    starts = rows[design.variables].dropna().drop_duplicates().to_numpy(dtype=float)
     measured = rows[design.objective].dropna()
-    scale = (float(measured.min()), float(measured.max() - measured.min()) or 1.0)
-    return Space(design, bounds, models, support, starts, scale)
+    return DesignSpace(
+        variables=tuple(design.variables),
+        bounds=bounds,
+        candidates=ContextFrame(tuple(design.variables), dict(design.context)),
+        context=dict(design.context),
+        objective=design.objective,
+        floors=tuple(
+            Floor(target, floor, max(abs(floor), 1e-9), design.margin_std)
+            for target, floor in design.constraints.items()
+        ),
+        limits=tuple(
+            Limit(text, low, high, max(abs(low), abs(high), 1e-9))
+            for text, (low, high) in design.limits.items()
+        ),
+        support=support,
+        starts=rows[design.variables].dropna().drop_duplicates().to_numpy(dtype=float),
+        penalty=feasible_first,  # the objective in units of the data's range
+        objective_scale=(
+            float(measured.min()),
+            float(measured.max() - measured.min()) or 1.0,
+        ),
+    )
 
 
 def _check_limits(design: Design, rows: pd.DataFrame) -> None:
@@ -136,23 +136,6 @@ def _check_limits(design: Design, rows: pd.DataFrame) -> None:
             np.asarray(limit.evaluate(rows.head(1)), dtype=float)
         except (TypeError, ValueError) as exc:
             raise ParamsError(f"params.yaml: design.limits: {text!r}: {exc}") from None
-
-
-def search(space: Space, seed: int) -> np.ndarray | None:
-    """One seed of differential evolution (the plant's solver, :mod:`co2mix.optimize.solvers`)
-    within ``design.budget`` evaluations: the best candidate that met every constraint, or
-    None when none did."""
-    recorder, _ = run_solver(
-        "differential_evolution",
-        space.score,
-        space.bounds,
-        seed,
-        space.design.budget,
-        space.design.popsize,
-        space.starts,
-        feasible_first,
-    )
-    return recorder.best_x
 
 
 def in_context(rows: pd.DataFrame, context: Mapping[str, float | str]) -> pd.Series:
@@ -186,19 +169,18 @@ def _real(row: pd.Series, design: Design, name_column: str) -> RealMix:
     }
 
 
-def _answer(space: Space, x: np.ndarray, seeds: list[int]) -> DesignAnswer:
-    _, violation, held = space.evaluate(x[None, :])
-    frame = space.frame(x[None, :])
-    outputs = {t: model.predict(frame) for t, model in space.models.items()}  # (mean, std)
+def _answer(space: DesignSpace, predict: Predict, x: np.ndarray, seeds: list[int]) -> DesignAnswer:
+    evaluated = space.evaluate(x[None, :], predict)
+    outputs = evaluated.predictions  # target -> (mean, std)
     return {
-        "mix": {v: number(float(x[i]), 4) for i, v in enumerate(space.design.variables)},
-        "context": dict(space.design.context),
+        "mix": {v: number(float(x[i]), 4) for i, v in enumerate(space.variables)},
+        "context": dict(space.context),
         "predicted": {t: number(float(mean[0]), 4) for t, (mean, _) in outputs.items()},
         "predicted_std": {
             t: number(float(std[0]), 4) for t, (_, std) in outputs.items() if std is not None
         },
-        "held": {t: number(float(v[0]), 4) for t, v in held.items()},
-        "feasible": bool(violation[0] <= 0),
+        "held": {t: number(float(v[0]), 4) for t, v in evaluated.held.items()},
+        "feasible": bool(evaluated.violation[0] <= 0),
         "seeds": seeds,
     }
 
@@ -210,10 +192,16 @@ def design_csv_mix(
     results, compared with the best real mix and named by its nearest real mix."""
     design = params.design
     assert design is not None
-    space = space_for(params, models, rows)
-    scored = [(seed, search(space, seed)) for seed in design.seeds]
+    space, predict = csv_space(params, models, rows), csv_predictor(models)
+    budget = Budget(design.budget, design.popsize)
+    scored = [
+        (seed, search(space, space.scorer(predict), DESIGN_OPTIMIZER, seed, budget)[0].best_x)
+        for seed in design.seeds
+    ]
     feasible = [
-        (float(space.evaluate(x[None, :])[0][0]), seed, x) for seed, x in scored if x is not None
+        (float(space.evaluate(x[None, :], predict).objective[0]), seed, x)
+        for seed, x in scored
+        if x is not None
     ]
     metrics: DesignMetrics = {
         "objective": design.objective,
@@ -235,9 +223,10 @@ def design_csv_mix(
         )
         return metrics
     value, _, x = min(feasible, key=lambda s: (s[0], s[1]))
-    answer = _answer(space, x, [seed for v, seed, _ in feasible if abs(v - value) < 1e-9])
+    tied = [seed for v, seed, _ in feasible if abs(v - value) < 1e-9]
+    answer = _answer(space, predict, x, tied)
     if space.support is not None:
-        distance, label = space.support.nearest(space.frame(x[None, :]))
+        distance, label = space.support.nearest(space.candidates(x[None, :]))
         answer["nearest_real_mix"] = _real(rows.loc[label[0]], design, name_column)
         answer["nearest_distance_sd"] = number(float(distance[0]), 4)
         answer["support_radius_sd"] = number(space.support.radius, 4)
