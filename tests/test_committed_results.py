@@ -102,3 +102,20 @@ def test_without_support_the_metrics_show_predicted_and_true_apart(optimization)
     unsupported = optimization["surrogates"]["xgboost_monotone"]["without_support"]
     gap = unsupported["predicted_strength_mpa"] - unsupported["true_strength_mpa"]
     assert gap > 5.0  # the surrogate is trusted where it has never seen data
+
+
+def test_the_design_record_is_the_benchmarks_answer_checked_against_the_plant(optimization):
+    """One design stage and record for every dataset: the plant's metrics/design.json is
+    the same mix the benchmark's answer is (same space, runs and seeds), truth attached."""
+    design = json.loads((ROOT / "metrics/design.json").read_text())
+    answer, truth = design["answer"], design["answer"]["truth"]
+    benchmark = optimization["answer"]
+    assert truth["mix"] == benchmark["mix"]
+    for key in ("true_co2_kg_m3", "true_strength_mpa", "true_fraction_below_target"):
+        assert truth[key] == pytest.approx(benchmark[key], rel=1e-6)
+    assert truth["truly_feasible"] is benchmark["truly_feasible"] is True
+    assert answer["held"]["strength_mpa"] >= design["specification"]["required_mean_mpa"]
+    assert design["models"] == {"co2_kg_m3": optimization["surrogate"]} | {
+        "strength_mpa": optimization["surrogate"]
+    }
+    assert answer["seeds"][0] == benchmark["seed"]

@@ -13,7 +13,8 @@ from co2mix.core.params import CsvParams
 from co2mix.core.params_file import parse_params
 from co2mix.modeling.models import fit_model, model_options
 from co2mix.modeling.registry import FitSpec
-from co2mix.optimize.csv_design import DesignTarget, design_csv_mix
+from co2mix.optimize.csv_design import DesignTarget, csv_designer
+from co2mix.optimize.design_record import design_record
 from tests.csv_profile import csv_params
 
 
@@ -50,6 +51,11 @@ def params(**design) -> CsvParams:
     parsed = parse_params(raw)
     assert isinstance(parsed, CsvParams)
     return parsed
+
+
+def design_csv_mix(p: CsvParams, models, data: pd.DataFrame, name_column: str):
+    """The design stage's record for a CSV dataset."""
+    return design_record(csv_designer(p, models, data, name_column))
 
 
 def fitted(p: CsvParams, data: pd.DataFrame, target: str, model: str) -> DesignTarget:

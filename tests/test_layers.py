@@ -13,6 +13,7 @@ import yaml
 
 from co2mix.core import paths
 from co2mix.core.params_file import SOURCES
+from co2mix.optimize.design_record import DESIGNERS
 from tests.helpers import ROOT
 
 SRC = ROOT / "src"
@@ -71,8 +72,10 @@ def uncovered(stage: dict, source: str = "plant") -> list[str]:
     script = ROOT / stage["cmd"].split()[1]
     deps = [str(d) for d in stage["deps"]]
     closure = import_closure(script)
-    if Path("src/co2mix/core/params_file.py") in closure:
-        closure = import_closure(script, (SOURCES[source][0],))
+    by_name = [SOURCES[source][0]] if Path("src/co2mix/core/params_file.py") in closure else []
+    if Path("src/co2mix/optimize/design_record.py") in closure and source in DESIGNERS:
+        by_name.append(DESIGNERS[source])  # the design stage loads the source's designer
+    closure = import_closure(script, tuple(by_name))
     return sorted(
         str(path)
         for path in closure

@@ -52,6 +52,7 @@ def test_forced_rerun_reproduces_every_output_byte_for_byte(reproduced_copy):
         "evaluate.json",
         "explanations.json",
         "refresh.json",
+        "design.json",
         "optimize.json",
         "forecast.json",
     }

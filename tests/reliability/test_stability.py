@@ -42,7 +42,7 @@ def test_every_metric_holds_when_the_training_rows_move_by_1e12(reproduced, repr
     # each stage alone through DVC (prepare would restore the rows), so dvc.lock records
     # what it wrote and the next stage's models pass the lock check (co2mix.core.locked)
     stages = [f"train@{model}" for model in raw["train"]["models"]]
-    for stage in [*stages, "evaluate", "refresh", "optimize", "forecast"]:
+    for stage in [*stages, "evaluate", "refresh", "design", "optimize", "forecast"]:
         run(["dvc", "repro", "--single-item", stage], project)
 
     # the perturbation reached the models too: the linear model's coefficients moved
@@ -55,5 +55,6 @@ def test_every_metric_holds_when_the_training_rows_move_by_1e12(reproduced, repr
     failed = [m for m in moved if not m.ok]
     assert not failed, report(failed, files)
     # what was compared is what the stages wrote after the perturbation
-    for written in ("evaluate.json", "refresh.json", "optimize.json", "train/xgboost.json"):
+    written_files = ("evaluate.json", "refresh.json", "design.json", "optimize.json")
+    for written in (*written_files, "train/xgboost.json"):
         assert (project / "metrics" / written).stat().st_mtime > started

@@ -114,7 +114,7 @@ class RunRecord(TruthCheck):
     model_calls: int
 
 
-# ------------------------------------------------------------------ design (a CSV dataset's)
+# ------------------------------------------------------------------ design (every dataset's)
 
 
 class RealMix(TypedDict):
@@ -136,16 +136,20 @@ class DesignAnswer(TypedDict):
     nearest_real_mix: NotRequired[RealMix]
     nearest_distance_sd: NotRequired[float]  # standardized distance to it
     support_radius_sd: NotRequired[float]  # the support's radius on the same scale
+    cost_per_m3: NotRequired[float | None]  # materials at the space's prices, when it has any
+    truth: NotRequired[TruthCheck]  # the plant's physics on the mix (a CSV has no truth)
 
 
 class DesignMetrics(TypedDict):
-    """metrics/design.json: a CSV dataset's mix design, or why there is none."""
+    """metrics/design.json: a dataset's mix design (the plant's or a CSV's), or why
+    there is none."""
 
     skipped: NotRequired[str]  # no design space declared
     objective: NotRequired[str]
     constraints: NotRequired[dict[str, float]]
     models: NotRequired[dict[str, str]]
     margin_std: NotRequired[float]
+    specification: NotRequired[Specified]  # how the floor was specified (the plant's)
     bounds: NotRequired[dict[str, list[float]]]
     seeds_feasible: NotRequired[str]
     best_real_mix: NotRequired[RealMix | None]  # lowest objective meeting the floors, measured

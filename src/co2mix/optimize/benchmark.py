@@ -20,7 +20,6 @@ from co2mix.core.schemas_optimize import (
     Optimum,
     ReferenceMix,
     RunRecord,
-    TruthCheck,
 )
 from co2mix.optimize.executor import Request, Setting, solve_all
 from co2mix.optimize.plant_space import (
@@ -33,8 +32,8 @@ from co2mix.optimize.plant_space import (
     true_values,
 )
 from co2mix.optimize.solvers import Recorder
-from co2mix.optimize.space import DesignSpace, cost_per_m3
-from co2mix.optimize.specification import Specification, dosed, fraction_below, specification
+from co2mix.optimize.space import DesignSpace
+from co2mix.optimize.specification import Specification, specification
 from co2mix.optimize.summary import (
     Run,
     aggregate,
@@ -45,7 +44,8 @@ from co2mix.optimize.summary import (
     rounded_check,
 )
 from co2mix.optimize.surrogates import Surrogate
-from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
+from co2mix.optimize.truth_check import PlantTruth
+from co2mix.physics.truth import CO2, MIX_COLUMNS, STRENGTH
 from co2mix.plant_params.root import PlantParams
 
 VARIANTS = ("configured", "without_support", "with_margin")
@@ -82,12 +82,7 @@ class Benchmark:
         self.setting = Setting(space, predictors)
         self._solved: dict[Request, tuple[Recorder, float]] = {}  # see solve()
         self._planned: list[Request] | None = None  # noting runs instead of making them
-        reference = mix_frame(np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]]), params)
-        self.reference = {
-            CO2: float(reference[CO2].iloc[0]),
-            STRENGTH: float(reference[STRENGTH].iloc[0]),
-        }
-        self.reference_cost = cost_per_m3(reference.iloc[0], self.opt.prices_per_kg)
+        self.truth = PlantTruth(params, self.spec)
 
     # ------------------------------------------------------------------ pieces
 
@@ -149,47 +144,16 @@ class Benchmark:
             "feasible": True,
             CO2: rounded(truth[CO2]),
             STRENGTH: rounded(truth[STRENGTH]),
-            "reduction_pct": rounded(self._reduction(truth[CO2])),
+            "reduction_pct": rounded(self.truth.reduction(truth[CO2])),
             "mix": {c: rounded(truth[c], 1) for c in MIX_COLUMNS},
         }
-
-    def _reduction(self, co2: float) -> float:
-        return 100.0 * (1.0 - co2 / self.reference[CO2])
 
     def truth_check(self, run: Run, predict: Predictor, target: float, optimum: Optimum) -> None:
         """Evaluate the proposed mix on the physics; fills ``run.check``."""
         if run.recorder.best_x is None:
             run.check = {"feasible": False}
             return
-        frame = mix_frame(run.recorder.best_x, self.params)
-        co2_pred, strength_pred = predict(frame)
-        truth = frame.iloc[0]
-        optimum_co2 = optimum.get(CO2)
-        gap = 100.0 * (truth[CO2] / optimum_co2 - 1.0) if optimum_co2 else np.nan
-        below = self.fraction_below(run.recorder.best_x, target)
-        if self.spec.basis == "characteristic":
-            truly = below <= self.spec.fractile
-        else:
-            truly = bool(truth[STRENGTH] >= target - self.opt.truth_tolerance_mpa)
-        cost = cost_per_m3(truth, self.opt.prices_per_kg)
-        run.check = TruthCheck(
-            feasible=True,
-            predicted_co2_kg_m3=float(co2_pred[0]),
-            predicted_strength_mpa=float(strength_pred[0]),
-            true_co2_kg_m3=float(truth[CO2]),
-            true_strength_mpa=float(truth[STRENGTH]),
-            truly_feasible=bool(truly),
-            reduction_pct=self._reduction(truth[CO2]),
-            gap_to_optimum_pct=gap,
-            true_fraction_below_target=below,
-            cost_per_m3=np.nan if cost is None else cost,
-            mix={c: rounded(truth[c], 1) for c in MIX_COLUMNS},
-        )
-
-    def fraction_below(self, mix: np.ndarray, target: float) -> float:
-        """The share of ``mix``'s batches the plant would produce below ``target``."""
-        strength = mix_frame(dosed(mix, self.params), self.params)[STRENGTH].to_numpy()
-        return fraction_below(strength, target, self.params.generate.noise.strength_sigma)
+        run.check = self.truth.check(run.recorder.best_x, predict, target, optimum.get(CO2))
 
     # ------------------------------------------------------------------ the benchmark
 
@@ -345,7 +309,7 @@ class Benchmark:
             return pd.DataFrame()
         target = self.spec.target_mpa
         optimum = self.true_optimum(target, seeds=(0,))
-        unit = self.reference[CO2] / (self.reference_cost or 1.0)
+        unit = self.truth.reference[CO2] / (self.truth.reference_cost or 1.0)
         rows = []
         for weight in COST_WEIGHTS:
             space = self.space_at(target, margin, cost_weight=weight * unit)
@@ -368,7 +332,8 @@ class Benchmark:
         return front
 
     def _reference_mix(self) -> ReferenceMix:
-        return {CO2: rounded(self.reference[CO2]), STRENGTH: rounded(self.reference[STRENGTH])}
+        reference = self.truth.reference
+        return {CO2: rounded(reference[CO2]), STRENGTH: rounded(reference[STRENGTH])}
 
 
 def run_benchmark(

@@ -1,4 +1,4 @@
-"""Mix design on any dataset that declares a design space (params section ``design``).
+"""A CSV dataset's design space and design-stage inputs (params section ``design``).
 
 The decision variables are bounded by the data (or ``design.bounds``), the context is
 held fixed, and differential evolution minimises the objective target's published model
@@ -23,9 +23,8 @@ from co2mix.core.errors import ParamsError
 from co2mix.core.expressions import expression, require
 from co2mix.core.params import CsvParams
 from co2mix.core.params_design import Design
-from co2mix.core.records import number
-from co2mix.core.schemas_optimize import DesignAnswer, DesignMetrics, RealMix
-from co2mix.optimize.design import DESIGN_OPTIMIZER, Budget, search
+from co2mix.optimize.design import DESIGN_OPTIMIZER, Budget
+from co2mix.optimize.design_record import Designer, in_context
 from co2mix.optimize.solvers import feasible_first
 from co2mix.optimize.space import DesignSpace, Floor, Limit, Predict
 from co2mix.optimize.support import DataSupport
@@ -138,102 +137,23 @@ def _check_limits(design: Design, rows: pd.DataFrame) -> None:
             raise ParamsError(f"params.yaml: design.limits: {text!r}: {exc}") from None
 
 
-def in_context(rows: pd.DataFrame, context: Mapping[str, float | str]) -> pd.Series:
-    """Rows whose context columns equal the design's context (numbers to 1e-6)."""
-    keep = pd.Series(True, index=rows.index)
-    for column, value in context.items():
-        if isinstance(value, str):
-            keep &= rows[column].astype(str) == value
-        else:
-            keep &= np.isclose(rows[column].astype(float), float(value), rtol=1e-6, atol=1e-9)
-    return keep
-
-
-def best_real_mix(rows: pd.DataFrame, design: Design, name_column: str) -> RealMix | None:
-    """The lowest measured objective among real mixes that meet every floor (measured)
-    under the design's context; None when no real mix does."""
-    candidates = rows[in_context(rows, design.context)].dropna(subset=design.targets)
-    for target, floor in design.constraints.items():
-        candidates = candidates[candidates[target] >= floor]
-    if candidates.empty:
-        return None
-    best = candidates.loc[candidates[design.objective].idxmin()]
-    return _real(best, design, name_column)
-
-
-def _real(row: pd.Series, design: Design, name_column: str) -> RealMix:
-    return {
-        "name": str(row[name_column]),
-        "measured": {t: number(float(row[t]), 4) for t in design.targets},
-        "mix": {v: number(float(row[v]), 4) for v in design.variables},
-    }
-
-
-def _answer(space: DesignSpace, predict: Predict, x: np.ndarray, seeds: list[int]) -> DesignAnswer:
-    evaluated = space.evaluate(x[None, :], predict)
-    outputs = evaluated.predictions  # target -> (mean, std)
-    return {
-        "mix": {v: number(float(x[i]), 4) for i, v in enumerate(space.variables)},
-        "context": dict(space.context),
-        "predicted": {t: number(float(mean[0]), 4) for t, (mean, _) in outputs.items()},
-        "predicted_std": {
-            t: number(float(std[0]), 4) for t, (_, std) in outputs.items() if std is not None
-        },
-        "held": {t: number(float(v[0]), 4) for t, v in evaluated.held.items()},
-        "feasible": bool(evaluated.violation[0] <= 0),
-        "seeds": seeds,
-    }
-
-
-def design_csv_mix(
+def csv_designer(
     params: CsvParams, models: dict[str, DesignTarget], rows: pd.DataFrame, name_column: str
-) -> DesignMetrics:
-    """Search every seed; the answer is the lowest predicted objective among feasible
-    results, compared with the best real mix and named by its nearest real mix."""
+) -> Designer:
+    """The design stage's inputs for ``params.design``: its space over ``rows`` (the real
+    mixes, named by ``name_column``), searched by differential evolution with the
+    design's seeds and budget."""
     design = params.design
     assert design is not None
-    space, predict = csv_space(params, models, rows), csv_predictor(models)
-    budget = Budget(design.budget, design.popsize)
-    scored = [
-        (seed, search(space, space.scorer(predict), DESIGN_OPTIMIZER, seed, budget)[0].best_x)
-        for seed in design.seeds
-    ]
-    feasible = [
-        (float(space.evaluate(x[None, :], predict).objective[0]), seed, x)
-        for seed, x in scored
-        if x is not None
-    ]
-    metrics: DesignMetrics = {
-        "objective": design.objective,
-        "constraints": dict(design.constraints),
-        "models": {t: m.name for t, m in models.items()},
-        "margin_std": design.margin_std,
-        "bounds": {
-            v: [number(low, 4), number(high, 4)]
-            for v, (low, high) in zip(design.variables, space.bounds, strict=True)
-        },
-        "seeds_feasible": f"{len(feasible)}/{len(scored)}",
-        "best_real_mix": best_real_mix(rows, design, name_column),
-    }
-    if not feasible:
-        metrics["answer"] = None
-        metrics["reason"] = (
-            "no candidate met every floor inside the data's support: the floors may be "
-            "beyond what the data supports (lower a constraint, or relax design.support)"
-        )
-        return metrics
-    value, _, x = min(feasible, key=lambda s: (s[0], s[1]))
-    tied = [seed for v, seed, _ in feasible if abs(v - value) < 1e-9]
-    answer = _answer(space, predict, x, tied)
-    if space.support is not None:
-        distance, label = space.support.nearest(space.candidates(x[None, :]))
-        answer["nearest_real_mix"] = _real(rows.loc[label[0]], design, name_column)
-        answer["nearest_distance_sd"] = number(float(distance[0]), 4)
-        answer["support_radius_sd"] = number(space.support.radius, 4)
-    metrics["answer"] = answer
-    best = metrics["best_real_mix"]
-    if best is not None:
-        real = best["measured"][design.objective]
-        predicted = answer["predicted"][design.objective]
-        metrics["improvement_pct"] = number(100 * (real - predicted) / real, 3)
-    return metrics
+    return Designer(
+        space=csv_space(params, models, rows),
+        predict=csv_predictor(models),
+        models={t: m.name for t, m in models.items()},
+        constraints=dict(design.constraints),
+        margin_std=design.margin_std,
+        optimizer=DESIGN_OPTIMIZER,
+        seeds=list(design.seeds),
+        budget=Budget(design.budget, design.popsize),
+        rows=rows,
+        name_column=name_column,
+    )

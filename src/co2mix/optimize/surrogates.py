@@ -159,12 +159,13 @@ def surrogate_members(
     params: PlantParams,
     pipelines: dict[str, dict[str, Pipeline]],
     rows: Mapping[str, pd.DataFrame],
+    names: list[str] | None = None,
 ) -> dict[str, Members]:
-    """The pipelines of each name in ``optimize.surrogates`` (remedies built here, refit
-    on ``rows``, the rows each target's published models learnt from)."""
+    """The pipelines of each name in ``names`` (default ``optimize.surrogates``; remedies
+    built here, refit on ``rows``, the rows each target's published models learnt from)."""
     opt = params.optimize
     members: dict[str, Members] = {}
-    for name in opt.surrogates:
+    for name in opt.surrogates if names is None else names:
         if name == "ensemble":
             members[name] = Members(
                 list(pipelines[CO2].values()),
@@ -203,12 +204,13 @@ def build_surrogates(
     pipelines: dict[str, dict[str, Pipeline]],
     rows: Mapping[str, pd.DataFrame],
     test: pd.DataFrame,
+    names: list[str] | None = None,
 ) -> dict[str, Surrogate]:
-    """Each name in ``optimize.surrogates`` as a compiled predictor with its test strength
-    RMSE (the unit of the safety margin)."""
+    """Each name in ``names`` (default ``optimize.surrogates``) as a compiled predictor
+    with its test strength RMSE (the unit of the safety margin)."""
     scored = test.dropna(subset=[STRENGTH])
     surrogates = {}
-    for name, members in surrogate_members(params, pipelines, rows).items():
+    for name, members in surrogate_members(params, pipelines, rows, names).items():
         predict = members.compiled()
         rmse = root_mean_squared_error(scored[STRENGTH], predict(scored)[1])
         surrogates[name] = Surrogate(name, predict, round(float(rmse), 6))

@@ -65,7 +65,12 @@ def design_line(m: DesignMetrics) -> str:
     objective = m.get("objective", "")
     floors = ", ".join(f"{t} >= {v:g}" for t, v in m.get("constraints", {}).items())
     best = m.get("best_real_mix")
-    real = f"{fmt(best['measured'][objective])} ({best['name']})" if best else "none meets it"
+    real = (
+        f"best real mix {fmt(best['measured'][objective])} ({best['name']}), "
+        f"{fmt(m.get('improvement_pct'))} % lower"
+        if best
+        else "no real mix meets the floors in this context"
+    )
     answer = m.get("answer")
     if not answer:
         return f"minimise {objective} with {floors}: no feasible mix ({m.get('reason')})"
@@ -77,5 +82,34 @@ def design_line(m: DesignMetrics) -> str:
     )
     return (
         f"minimise {objective} with {floors}: predicted {fmt(answer['predicted'][objective])}, "
-        f"best real mix {real}, {fmt(m.get('improvement_pct'))} % lower{near}"
+        f"{real}{near}"
     )
+
+
+def design_section(current: DesignMetrics | None) -> list[str]:
+    """The plant's design answer (``metrics/design.json``, the record every dataset's
+    design stage writes) with the truth it was checked against."""
+    lines = ["## Mix design", ""]
+    if not current:
+        return [*lines, f"No `{paths.DESIGN_METRICS}` on this branch.", ""]
+    lines.append(f"Design: {design_line(current)}.")
+    answer = current.get("answer")
+    truth = answer.get("truth") if answer else None
+    spec = current.get("specification")
+    if spec is not None:
+        lines += [
+            "",
+            f"Strength on the {spec['basis']} basis: required mean "
+            f"{fmt(spec['required_mean_mpa'])} MPa (margin {fmt(spec['margin_mpa'])} MPa).",
+        ]
+    if truth:
+        verdict = "truly feasible" if truth.get("truly_feasible") else "**not truly feasible**"
+        lines += [
+            "",
+            f"On the plant's physics: true CO2 {fmt(truth.get('true_co2_kg_m3'))} kg/m3 "
+            f"({fmt(truth.get('reduction_pct'))} % below the reference mix), true strength "
+            f"{fmt(truth.get('true_strength_mpa'))} MPa, "
+            f"{fmt(truth.get('true_fraction_below_target'))} of its batches below the target: "
+            f"{verdict}.",
+        ]
+    return [*lines, ""]

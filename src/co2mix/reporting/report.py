@@ -20,9 +20,9 @@ from co2mix.core import paths, records
 from co2mix.core.errors import InputError, ReportError
 from co2mix.core.schemas import CheckMetrics, EvaluateMetrics, RefreshMetrics
 from co2mix.core.schemas_forecast import ForecastMetrics
-from co2mix.core.schemas_optimize import OptimizeMetrics
+from co2mix.core.schemas_optimize import DesignMetrics, OptimizeMetrics
 from co2mix.reporting.charts import plots_section
-from co2mix.reporting.datasets import datasets_section
+from co2mix.reporting.datasets import datasets_section, design_section
 from co2mix.reporting.forecast_section import forecast_section
 from co2mix.reporting.sections import (
     champions_section,
@@ -82,6 +82,7 @@ def build_report(base: str | None, root: Path = Path(".")) -> str:
         ),
         *fresh_section(evaluate_now),
         *refresh_section(records.read(paths.REFRESH_METRICS, RefreshMetrics, root)),
+        *design_section(records.read(paths.DESIGN_METRICS, DesignMetrics, root)),
         *optimizer_section(records.read(paths.OPTIMIZE_METRICS, OptimizeMetrics, root)),
         *forecast_section(records.read(paths.FORECAST_METRICS, ForecastMetrics, root), root),
         *datasets_section(root, at_base),

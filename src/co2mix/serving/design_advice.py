@@ -1,5 +1,5 @@
 """Mix advice on a CSV dataset that declares a design space (BOxCrete): the design
-stage's own search (:func:`co2mix.optimize.csv_design.design_csv_mix`, the plant's
+stage's own search (:func:`co2mix.optimize.design_record.design_record`, the plant's
 differential evolution) with the request's floors and context in place of the params'.
 
 The design's own seeds (``design.seeds``), as the stage: one seed of differential
@@ -16,7 +16,8 @@ from html import escape
 from typing import Any
 
 from co2mix.core.params import CsvParams
-from co2mix.optimize.csv_design import DesignTarget, design_csv_mix
+from co2mix.optimize.csv_design import DesignTarget, csv_designer
+from co2mix.optimize.design_record import design_record
 from co2mix.serving.advice import AdviceRefused, OneAtATime
 from co2mix.serving.artifacts import Artifacts
 from co2mix.serving.page_parts import bar_chart, label
@@ -60,7 +61,8 @@ class DesignAdvisor:
         )
         params = self.params.model_copy(update={"design": asked})
         with self.searching.held():
-            answer = design_csv_mix(params, self.models, self.rows, self.name_column)
+            designer = csv_designer(params, self.models, self.rows, self.name_column)
+            answer = design_record(designer)
         if not answer.get("answer"):
             raise AdviceRefused(f"constraints {asked.constraints}: {answer.get('reason')}")
         return dict(answer)
