@@ -117,3 +117,41 @@ def test_an_unreachable_floor_says_so_and_a_model_feature_outside_the_space_is_r
     p = params(variables=["a"], context={"kind": "x"}, bounds={})
     with pytest.raises(ParamsError, match=r"reads \['b'\], which are neither"):
         design_csv_mix(p, models(p, data), data, "name")
+
+
+def test_an_exposure_class_limits_water_binder_binder_and_raises_the_floor():
+    """Water b, binder a + b: the unlimited optimum (a 0, b 5) has water/binder 1. A class
+    with water/binder <= 0.5 and a least strength of 12 moves it to a = b = 4 (cost 12)."""
+    data = rows()
+    exposure = {
+        "water": "b",
+        "binder": "a + b",
+        "strength": "strength",
+        "classes": {"T1": {"max_water_binder": 0.5, "min_binder_kg": 4.0, "min_strength_mpa": 12}},
+    }
+    p = params(exposure=exposure, exposure_class="T1")
+    answer = design_csv_mix(p, models(p, data), data, "name")["answer"]
+    a, b = answer["mix"]["a"], answer["mix"]["b"]
+    assert b / (a + b) <= 0.5 + 1e-9 and answer["held"]["strength"] >= 12.0 - 1e-9
+    assert answer["predicted"]["cost"] == pytest.approx(12.0, abs=0.3)
+    plain = design_csv_mix(params(exposure=exposure), models(p, data), data, "name")["answer"]
+    assert plain["predicted"]["cost"] == pytest.approx(5.0, abs=0.3)  # declared, not applied
+
+
+def test_an_exposure_class_without_its_table_or_unknown_is_refused_naming_it():
+    with pytest.raises(ParamsError, match="exposure_class needs exposure"):
+        params(exposure_class="T1")
+    exposure = {
+        "water": "b",
+        "binder": "a + b",
+        "strength": "strength",
+        "classes": {"T1": {"max_water_binder": 0.5, "min_binder_kg": 4.0, "min_strength_mpa": 12}},
+    }
+    with pytest.raises(ParamsError, match=r"exposure_class 'T9' is not one of"):
+        params(exposure=exposure, exposure_class="T9")
+    with pytest.raises(ParamsError, match=r"exposure.strength 'cost' is not a constraint"):
+        params(exposure=exposure | {"strength": "cost"})
+    with pytest.raises(ParamsError, match=r"design\.exposure\.binder"):
+        data = rows()
+        p = params(exposure=exposure | {"binder": "a + z"}, exposure_class="T1")
+        design_csv_mix(p, models(p, data), data, "name")

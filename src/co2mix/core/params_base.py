@@ -31,6 +31,15 @@ class Support(Section):
     fit_rows: Annotated[int, Field(ge=0)]
 
 
+class ExposureLimit(Section):
+    """One exposure class's durability limits (EN 206 Annex F's recommended values), on
+    any design space that says which of its quantities are water and binder."""
+
+    max_water_binder: Positive  # water / binder (cement + slag + fly ash), by mass
+    min_binder_kg: NonNegative  # binder content, kg/m3
+    min_strength_mpa: NonNegative  # the least characteristic (cylinder) strength
+
+
 def unique(values: list[str]) -> list[str]:
     """A field validator: no name listed twice."""
     repeated = sorted({v for v in values if values.count(v) > 1})

@@ -110,12 +110,13 @@ def csv_space(
         objective=design.objective,
         floors=tuple(
             Floor(target, floor, max(abs(floor), 1e-9), design.margin_std)
-            for target, floor in design.constraints.items()
+            for target, floor in design_floors(design).items()
         ),
         limits=tuple(
             Limit(text, low, high, max(abs(low), abs(high), 1e-9))
             for text, (low, high) in design.limits.items()
-        ),
+        )
+        + exposure_class_limits(design),
         support=support,
         starts=rows[design.variables].dropna().drop_duplicates().to_numpy(dtype=float),
         penalty=feasible_first,  # the objective in units of the data's range
@@ -126,15 +127,43 @@ def csv_space(
     )
 
 
+def design_floors(design: Design) -> dict[str, float]:
+    """Each constraint target's floor, the strength's raised to the exposure class's
+    least strength when a class applies."""
+    floors = dict(design.constraints)
+    exposure, limit = design.exposure, design.exposure_limit
+    if exposure is not None and limit is not None:
+        floors[exposure.strength] = max(floors[exposure.strength], limit.min_strength_mpa)
+    return floors
+
+
+def exposure_class_limits(design: Design) -> tuple[Limit, ...]:
+    """The exposure class's maximum water/binder and least binder content as limits over
+    the dataset's own water and binder expressions (none without a class)."""
+    exposure, limit = design.exposure, design.exposure_limit
+    if exposure is None or limit is None:
+        return ()
+    binder = f"({exposure.binder})"
+    return (
+        Limit(f"({exposure.water}) / {binder}", high=limit.max_water_binder, scale=0.1),
+        Limit(binder, low=limit.min_binder_kg, scale=max(limit.min_binder_kg, 1.0)),
+    )
+
+
 def _check_limits(design: Design, rows: pd.DataFrame) -> None:
-    """Every limit reads only variables and context, and gives a number on a real row."""
-    for text in design.limits:
-        limit = expression(text, "design.limits")
-        require(limit, [*design.variables, *design.context], "design.limits")
+    """Every limit (and the exposure's water and binder) reads only variables and
+    context, and gives a number on a real row."""
+    texts = [(text, "design.limits") for text in design.limits]
+    if design.exposure is not None:
+        texts += [(design.exposure.water, "design.exposure.water")]
+        texts += [(design.exposure.binder, "design.exposure.binder")]
+    for text, key in texts:
+        limit = expression(text, key)
+        require(limit, [*design.variables, *design.context], key)
         try:
             np.asarray(limit.evaluate(rows.head(1)), dtype=float)
         except (TypeError, ValueError) as exc:
-            raise ParamsError(f"params.yaml: design.limits: {text!r}: {exc}") from None
+            raise ParamsError(f"params.yaml: {key}: {text!r}: {exc}") from None
 
 
 def csv_designer(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from co2mix.core.errors import ParamsError
+from co2mix.core.params_base import ExposureLimit
 from co2mix.optimize.compiled import Columns
 from co2mix.optimize.design import Budget, highest_reachable
 from co2mix.optimize.space import DesignSpace, Floor, Limit, Predict, Prediction
@@ -27,7 +28,7 @@ from co2mix.optimize.support import DataSupport
 from co2mix.physics import truth
 from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, FINE_AGG, MIX_COLUMNS, STRENGTH, TARGETS
 from co2mix.plant_params.root import PlantParams
-from co2mix.plant_params.sections import ExposureLimit, Generate, MixLimits, OptimizeContext
+from co2mix.plant_params.sections import Generate, MixLimits, OptimizeContext
 
 # Predicts (CO2 kg/m3, strength MPa) for candidates with every model feature.
 Predictor = Callable[[Columns], tuple[np.ndarray, np.ndarray]]

@@ -16,6 +16,7 @@ from typing import get_args
 
 import numpy as np
 from scipy.optimize import differential_evolution, direct, dual_annealing
+from scipy.stats import qmc
 
 from co2mix.core.params_base import OptimizerName
 
@@ -102,6 +103,21 @@ def _sample_starts(starts: np.ndarray | None, n: int, seed: int) -> np.ndarray |
     return starts[rng.choice(len(starts), size=n, replace=False)]
 
 
+def _first_generation(
+    starts: np.ndarray | None, bounds: Bounds, n: int, seed: int
+) -> np.ndarray | None:
+    """``n`` real mixes, or every real mix and the rest a Latin hypercube over the bounds
+    when there are fewer (None without any: scipy's own Latin hypercube)."""
+    sampled = _sample_starts(starts, n, seed)
+    if sampled is not None or starts is None or not len(starts):
+        return sampled
+    low, high = np.array(bounds, dtype=float).T
+    fill = qmc.LatinHypercube(d=len(bounds), seed=seed).random(n - len(starts))
+    inside = np.clip(starts, low, high)  # a real mix outside given bounds starts at them
+    first: np.ndarray = np.vstack([inside, low + (high - low) * fill])
+    return first
+
+
 def run_differential_evolution(
     rec: Recorder, bounds: Bounds, seed: int, popsize: int, starts: np.ndarray | None = None
 ) -> None:
@@ -109,11 +125,14 @@ def run_differential_evolution(
 
     The first generation is a sample of real training mixes when ``starts`` has them:
     the feasible region (near the data) is small, and a uniform start spends most of the
-    budget finding it.
+    budget finding it. A dataset with fewer real mixes than the population (BOxCrete: 75
+    concretes, population 105) starts from all of them, the rest spread over the bounds:
+    started from the bounds alone, its search missed the mixes near the data (3 seeds of
+    an exposure class that did not bind answered 85.0 kg CO2e/m3 instead of 77.5).
     """
     population = popsize * len(bounds)
     generations = max(rec.budget // population - 1, 1)
-    init = _sample_starts(starts, population, seed)
+    init = _first_generation(starts, bounds, population, seed)
 
     def objective(x_t: np.ndarray) -> np.ndarray:  # scipy passes (d, n)
         return rec(x_t.T)

@@ -26,11 +26,11 @@ from statistics import NormalDist
 import numpy as np
 from scipy.stats import norm
 
+from co2mix.core.params_base import ExposureLimit
 from co2mix.core.schemas import RefreshMetrics
 from co2mix.core.schemas_optimize import Specified
 from co2mix.physics.truth import STRENGTH
 from co2mix.plant_params.root import PlantParams
-from co2mix.plant_params.sections import ExposureLimit
 
 DOSING_DRAWS = 4000  # batches dosed from one mix in the truth check
 DOSING_SEED = 20_614  # fixed: the same draws for every mix checked

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from co2mix.core.params_base import (
+    ExposureLimit,
     NonNegative,
     OptimizerName,
     Pair,
@@ -144,14 +145,6 @@ class StrengthBasis(Section):
     basis: Literal["mean", "characteristic"]
     fractile: Annotated[float, Field(gt=0.0, lt=0.5)]
     sd_floor_mpa: NonNegative  # the least sd the margin is computed with
-
-
-class ExposureLimit(Section):
-    """One exposure class's durability limits (EN 206 Annex F's recommended values)."""
-
-    max_water_binder: Positive  # water / (cement + slag + fly ash)
-    min_binder_kg: NonNegative  # cement + slag + fly ash, kg/m3
-    min_strength_mpa: NonNegative  # the least characteristic (cylinder) strength
 
 
 class Optimize(Section):

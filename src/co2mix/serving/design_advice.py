@@ -47,16 +47,17 @@ class DesignAdvisor:
         self.searching = OneAtATime()
 
     def advise(self, values: dict[str, Any]) -> dict[str, Any]:
-        """The design for a request's ``values``: a constraint target's floor or a context
-        column's value, each defaulting to the params'."""
+        """The design for a request's ``values``: a constraint target's floor, a context
+        column's value or the exposure class, each defaulting to the params'."""
         design = self.params.design
         assert design is not None
         floors = {k: v for k, v in values.items() if k in design.constraints}
-        context = {k: v for k, v in values.items() if k not in design.constraints}
+        context = {k: v for k, v in values.items() if k in design.context}
         asked = design.model_copy(
             update={
                 "constraints": {**design.constraints, **floors},
                 "context": {**design.context, **context},
+                "exposure_class": values.get("exposure_class", design.exposure_class),
             }
         )
         params = self.params.model_copy(update={"design": asked})

@@ -205,9 +205,9 @@ class AdviseResponse(BaseModel):
 
 
 def design_request(art: Artifacts) -> type[BaseModel]:
-    """A CSV design space's advice request: each constraint's floor and each context
-    column (defaults: the params' ``design``; a number held to the data's range, a
-    category to the data's levels)."""
+    """A CSV design space's advice request: each constraint's floor, each context column
+    and, where the dataset declares exposure classes, the class (defaults: the params'
+    ``design``; a number held to the data's range, a category to the data's levels)."""
     design = getattr(art.params, "design", None)
     rows = art.design_rows
     assert design is not None and rows is not None  # only a dataset with a design space
@@ -222,6 +222,15 @@ def design_request(art: Artifacts) -> type[BaseModel]:
         else:
             low, high = float(rows[column].min()), float(rows[column].max())
             fields[column] = (float, Field(default=value, ge=low, le=high, allow_inf_nan=False))
+    if design.exposure is not None:
+        fields["exposure_class"] = (
+            one_of(tuple(design.exposure.classes)) | None,
+            Field(
+                default=design.exposure_class,
+                description="EN 206 exposure class: its max water/binder, min binder and "
+                "least strength apply (design.exposure.classes)",
+            ),
+        )
     return create_model("DesignRequest", __config__=STRICT, **fields)
 
 
