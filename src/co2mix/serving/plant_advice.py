@@ -14,15 +14,14 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-import numpy as np
-
 from co2mix.optimize.compiled import Columns
 from co2mix.optimize.design import Budget, DeadlineExceeded, design_mix
 from co2mix.optimize.plant_space import by_target, plant_space_at, plant_support, starting_mixes
 from co2mix.optimize.space import DesignSpace, cost_per_m3
 from co2mix.optimize.specification import Specification, specify
 from co2mix.optimize.surrogates import Members
-from co2mix.physics.truth import CO2, DESIGNED_COLUMNS, MIX_COLUMNS, REFERENCE_MIX, STRENGTH
+from co2mix.optimize.truth_check import REFERENCE_X
+from co2mix.physics.truth import CO2, MIX_COLUMNS, STRENGTH
 from co2mix.plant_params.root import PlantParams
 from co2mix.plant_params.sections import OptimizeContext
 from co2mix.serving.advice import AdviceLate, AdviceRefused, OneAtATime
@@ -98,8 +97,7 @@ class PlantAdvisor:
         if design.mix is None:
             raise Unreachable(space.floor(STRENGTH).required, design.highest)
         advised = space.candidates(design.mix[None, :])
-        reference_x = np.array([[REFERENCE_MIX[v] for v in DESIGNED_COLUMNS]])
-        reference = space.candidates(reference_x)
+        reference = space.candidates(REFERENCE_X)
         co2 = self.estimate(CO2, advised)
         reference_co2 = self.estimate(CO2, reference)["prediction"]
         cost = cost_per_m3(advised, space.prices_per_kg)
