@@ -155,3 +155,17 @@ def test_an_exposure_class_without_its_table_or_unknown_is_refused_naming_it():
         data = rows()
         p = params(exposure=exposure | {"binder": "a + z"}, exposure_class="T1")
         design_csv_mix(p, models(p, data), data, "name")
+
+
+def test_the_nearest_real_mix_is_reported_as_measured_in_the_designs_context():
+    """A mix tested at two ages (BOxCrete's kind): the support indexes it once, by its
+    first row (7 days here), and the answer shows its measurement at the design's 28."""
+    data = rows().assign(age=28.0)
+    early = data.assign(age=7.0, strength=data["strength"] / 2)
+    tested = pd.concat([early, data], ignore_index=True)  # each mix's 7-day row first
+    support = {"enabled": True, "box_quantile": 0.0, "neighbour_quantile": 0.5, "fit_rows": 0}
+    p = params(support=support, context={"kind": "x", "age": 28.0})
+    answer = design_csv_mix(p, models(p, data), tested, "name")["answer"]
+    nearest = answer["nearest_real_mix"]
+    at_28 = data.set_index("name").loc[nearest["name"]]
+    assert nearest["measured"]["strength"] == pytest.approx(at_28["strength"], abs=1e-4)

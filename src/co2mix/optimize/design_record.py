@@ -68,6 +68,17 @@ def real_mix(row: pd.Series, designer: Designer) -> RealMix:
     }
 
 
+def in_context_row(designer: Designer, label: object) -> pd.Series:
+    """The row ``label`` names, or, when its mix (its name: a BOxCrete mix tested at
+    several ages) was also measured in the design's context, that measurement: the
+    nearest mix's strength at 28 days, not at whichever age indexed it."""
+    rows = designer.rows
+    row = rows.loc[label]
+    same = rows[rows[designer.name_column] == row[designer.name_column]]
+    measured = same[in_context(same, designer.space.context)]
+    return measured.iloc[0] if len(measured) else row
+
+
 def best_real_mix(designer: Designer) -> RealMix | None:
     """The lowest measured objective among real mixes that meet every floor (measured)
     under the design's context; None when no real mix does."""
@@ -101,7 +112,7 @@ def _answer(designer: Designer, x: np.ndarray, seeds: list[int]) -> DesignAnswer
         answer["cost_per_m3"] = None if cost is None else number(cost, 2)
     if space.support is not None:
         distance, label = space.support.nearest(evaluated.columns)
-        answer["nearest_real_mix"] = real_mix(designer.rows.loc[label[0]], designer)
+        answer["nearest_real_mix"] = real_mix(in_context_row(designer, label[0]), designer)
         answer["nearest_distance_sd"] = number(float(distance[0]), 4)
         answer["support_radius_sd"] = number(space.support.radius, 4)
     return answer
