@@ -25,7 +25,7 @@ def test_the_readme_is_a_front_page():
     assert text.splitlines()[2:5] == [
         "```bash",
         "make repro   # creates .venv, installs the locked dependencies, runs every pipeline "
-        "(dvc repro --all-pipelines)",
+        "(dvc repro, side by side)",
         "make test    # creates .venv, installs the locked dependencies, runs the test suite "
         "(pytest)",
     ]
