@@ -15,11 +15,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from co2mix.core.io import PAUSED_AT
 from tests.helpers import run
 
 STAGES = {
@@ -57,13 +57,10 @@ def start(project: Path, stage: str, env: dict[str, str]) -> subprocess.Popen[by
 
 
 def kill_while_writing(project: Path, stage: str, signum: int) -> subprocess.Popen[bytes]:
+    """Killed with every output written to its temporary and none renamed yet."""
     process = start(project, stage, {"CO2MIX_FAILPOINT": "before_commit"})
-    deadline = time.monotonic() + 120
-    while not temporaries(project):
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "the stage never staged an output"
-        time.sleep(0.05)
-    time.sleep(0.3)  # every output staged: the stage waits at its pause point
+    wait_for_pause(process, "before_commit")
+    assert temporaries(project)
     process.send_signal(signum)
     return process
 
@@ -72,27 +69,21 @@ def kill_while_computing(project: Path, stage: str, signum: int) -> subprocess.P
     """Killed with its work done in memory and nothing written yet (the pause point
     ``before_staging``): a kill anywhere during the computation leaves the same state."""
     process = start(project, stage, {"CO2MIX_FAILPOINT": "before_staging"})
-    time.sleep(0.5)
-    deadline = time.monotonic() + 120
-    while cpu_seconds(process.pid) < 0.5 or busy(process.pid):
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "the stage never reached its pause point"
-        time.sleep(0.1)
+    wait_for_pause(process, "before_staging")
     assert not temporaries(project)
     process.send_signal(signum)
     return process
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def busy(pid: int) -> bool:
-    """Still working (not yet asleep at its pause point)."""
-    before = cpu_seconds(pid)
-    time.sleep(0.2)
-    return cpu_seconds(pid) > before
+def wait_for_pause(process: subprocess.Popen[bytes], point: str) -> None:
+    """Until the stage says on stderr that it is waiting at ``point``."""
+    assert process.stderr is not None
+    said = []
+    for line in process.stderr:  # ends when the stage says so, or at its exit
+        said.append(line.decode())
+        if said[-1].strip() == f"{PAUSED_AT} {point}":
+            return
+    raise AssertionError(f"exited {process.wait()} before pausing at {point}:\n{''.join(said)}")
 
 
 @pytest.mark.parametrize("moment", ["computing", "writing"])

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from co2mix.core.errors import InputError
+
+PAUSED_AT = "co2mix: paused at"  # a pause point's line on stderr (CO2MIX_FAILPOINT)
 
 
 def read_parquet(path: str | Path, stage_hint: str = "") -> pd.DataFrame:
@@ -131,8 +134,11 @@ class StagedOutputs:
 def _pause_at(point: str) -> None:
     """The kill tests' pause points (``CO2MIX_FAILPOINT``): ``before_staging``, the
     stage's work done and nothing written; ``before_commit``, every output written to its
-    temporary and none renamed. Unset, nothing happens."""
+    temporary and none renamed. Unset, nothing happens. The stage says on stderr that it
+    has paused, so a test kills it there and not a moment before or after (a guess from
+    its CPU time once let a fast stage run through its pause)."""
     if os.environ.get("CO2MIX_FAILPOINT") == point:
+        print(f"{PAUSED_AT} {point}", file=sys.stderr, flush=True)
         time.sleep(float(os.environ.get("CO2MIX_FAILPOINT_SECONDS", "60")))
 
 
