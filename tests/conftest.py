@@ -24,6 +24,23 @@ from tests.helpers import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files with integration tests first, the quick unit-test files last; among the
+    integration files, those that build their own project before those that read the
+    shared :func:`reproduced` one (a stable sort: collection order within each group).
+
+    The integration tests are most of the time (whole pipelines in throw-away copies),
+    and with ``--dist loadfile --no-loadscope-reorder`` the workers take the files in
+    this order: the suite ends on short files and both workers end together, and while
+    one worker builds the shared project the other has work that does not wait for it.
+    pytest-xdist's default order (the files with the most tests first) left the
+    one-test pipeline files (determinism, stability) for last, one worker running them
+    while the other waited: about 45 s of a 7-minute run."""
+    heavy = {item.path for item in items if item.get_closest_marker("integration")}
+    shared = {item.path for item in items if "reproduced" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: (item.path not in heavy, item.path in shared))
+
+
 @pytest.fixture(scope="session")
 def raw_params() -> dict[str, Any]:
     """params.yaml as committed, as a plain mapping (copy before changing it)."""

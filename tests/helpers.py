@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -110,8 +111,12 @@ def small_pipeline(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def small_optimize(raw: dict[str, Any]) -> dict[str, Any]:
-    """Optimize params with budgets small enough for a test (seconds, not minutes)."""
+    """Optimize params with budgets small enough for a test (seconds, not minutes), on one
+    process: at these budgets two workers' start-up (each importing the models' libraries)
+    cost more than the runs they share (3.6 -> 2.4 s a stage). tests/test_executor.py holds
+    the workers' runs equal to one process's."""
     for key, value in {
+        "optimize.n_jobs": 1,
         "optimize.budget": 300,
         "optimize.popsize": 5,
         "optimize.seeds": [1, 2],
@@ -142,3 +147,17 @@ def stale_strength_model(make_all_params: Any, scenario: str, **updates: Any) ->
     prepared = prepare(batches, params.data, params.detect, params.prepare, data.truth)
     model = train_one(params, prepared.train, "strength_mpa", "poly2", "train").fitted.pipeline
     return params, prepared, model
+
+
+def bash_blocks(path: Path) -> list[str]:
+    """A page's bash blocks, in order."""
+    return re.findall(r"```bash\n(.*?)```", path.read_text(), flags=re.DOTALL)
+
+
+def tutorial_script(path: Path) -> str:
+    """A tutorial's bash and python blocks, in order, as one bash script (a python block
+    runs as ``python -`` with what the bash blocks exported)."""
+    parts = []
+    for kind, body in re.findall(r"```(bash|python)\n(.*?)```", path.read_text(), flags=re.DOTALL):
+        parts.append(body if kind == "bash" else f"python - <<'PYTHON'\n{body}PYTHON\n")
+    return "\n".join(parts)

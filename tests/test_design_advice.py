@@ -21,10 +21,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def boxcrete(tmp_path_factory):
-    """The BOxCrete profile reproduced (a short XGBoost search) in a fresh repository."""
+    """The BOxCrete profile reproduced (a short XGBoost search, a third of the design search
+    per seed) in a fresh repository."""
     project = copy_project(tmp_path_factory.mktemp("boxcrete"))
     raw = yaml.safe_load((ROOT / "profiles/boxcrete/params.yaml").read_text())
     raw["train"]["xgboost"] |= {"n_trials": 2, "max_estimators": 200}
+    raw["design"]["budget"] = 4000
     profile = add_profile(project, "boxcrete", raw)
     (project / "datasets").mkdir()
     shutil.copy2(ROOT / "datasets/boxcrete.csv", project / "datasets")

@@ -143,6 +143,7 @@ def history(tmp_path_factory, reproduced):
     return repo, restored.stdout, branch_run.stdout
 
 
+@pytest.mark.integration
 def test_restored_cache_reruns_nothing(history):
     _, restored, _ = history
     assert "Running stage" not in restored

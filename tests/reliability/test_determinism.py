@@ -5,6 +5,7 @@ committed dvc.lock and metrics/ at the default params are checked the same way b
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from tests.helpers import copy_project, run, write_params
@@ -20,6 +21,7 @@ def metrics_files(project) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.mark.integration
 def test_two_fresh_copies_with_empty_caches_agree_byte_for_byte(reproduced, tmp_path):
     first, raw = reproduced
     second = copy_project(tmp_path)

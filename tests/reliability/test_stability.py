@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import pandas as pd
+import pytest
 
 from co2mix.reporting.verify import compare_trees, report
 from tests.helpers import run
@@ -32,6 +33,7 @@ def perturb(path) -> int:
     return int((frame[numbers.columns].to_numpy() != numbers.to_numpy()).sum())
 
 
+@pytest.mark.integration
 def test_every_metric_holds_when_the_training_rows_move_by_1e12(reproduced, reproduced_copy):
     source, _ = reproduced
     project, raw = reproduced_copy
