@@ -71,6 +71,12 @@ def run(
     return result
 
 
+def git_commit(repo: Path, message: str, *pathspec: str) -> None:
+    """Stage everything (or ``pathspec``) and commit it, as a throw-away author."""
+    run(["git", "add", "-A", *pathspec], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message], repo)
+
+
 def add_profile(project: Path, name: str, raw: dict[str, Any]) -> Path:
     """``profiles/<name>`` in a project copy: the shared CSV pipeline file and ``raw`` as
     its params (the data it reads is the caller's to put in place)."""

@@ -26,7 +26,7 @@ import boto3
 import pytest
 import yaml
 
-from tests.helpers import ROOT, run, set_key, write_params
+from tests.helpers import ROOT, git_commit, run, set_key, write_params
 from tests.servers import free_port
 
 CREDENTIALS = {  # moto accepts any; a real remote takes them from the environment only
@@ -86,11 +86,6 @@ def configure_remote(project: Path, endpoint: str) -> None:
     dvc(["remote", "modify", "--local", "ci", "endpointurl", endpoint], project)
 
 
-def commit(project: Path, message: str) -> None:
-    run(["git", "add", "-A"], project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message], project)
-
-
 def output_hashes(project: Path) -> dict[str, str]:
     lock = yaml.safe_load((project / "dvc.lock").read_text())
     return {o["path"]: o["md5"] for s in lock["stages"].values() for o in s.get("outs", [])}
@@ -108,7 +103,7 @@ def bucket_bytes(endpoint: str) -> tuple[int, int]:
 
 def test_push_pull_and_the_run_cache_through_an_s3_remote(reproduced_copy, tmp_path):
     project, raw = reproduced_copy
-    commit(project, "pipeline run")
+    git_commit(project, "pipeline run")
     with s3_server() as endpoint:
         configure_remote(project, endpoint)
         start = time.perf_counter()
@@ -135,7 +130,7 @@ def test_push_pull_and_the_run_cache_through_an_s3_remote(reproduced_copy, tmp_p
         ran = dvc(["repro"], project)
         assert "Running stage 'optimize'" in ran and "Running stage 'design'" in ran
         assert "Running stage 'train" not in ran
-        commit(project, "target 33")
+        git_commit(project, "target 33")
         dvc(["push", "--run-cache"], project)
 
         # the second clone takes the branch's params but not its dvc.lock: only the

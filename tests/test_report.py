@@ -13,12 +13,7 @@ import pandas as pd
 import pytest
 
 from co2mix.reporting import charts, markdown, sections
-from tests.helpers import ROOT, run, set_key, write_params
-
-
-def git_commit(repo: Path, message: str, *pathspec: str) -> None:
-    run(["git", "add", "-A", *pathspec], repo)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message], repo)
+from tests.helpers import ROOT, git_commit, run, set_key, write_params
 
 
 def make_report(repo: Path, base: str) -> subprocess.CompletedProcess[str]:

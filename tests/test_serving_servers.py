@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 from co2mix.serving.app import create_app
 from co2mix.serving.artifacts import load_artifacts
 from co2mix.serving.log import RequestLog
-from tests.helpers import ROOT, run
+from tests.helpers import ROOT, git_commit, run
 from tests.servers import postgres_server, serve_process, skip_or_fail
 from tests.test_serving_api import training_row
 
@@ -48,8 +48,7 @@ def test_startup_without_artifacts_says_run_dvc_repro_first(project):
 
 def test_another_revision_is_served_from_the_dvc_cache(reproduced_copy):
     project, _ = reproduced_copy
-    run(["git", "add", "-A"], project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    git_commit(project, "run")
     committed = load_artifacts(project, rev="HEAD")
     # the working tree's outputs gone: the revision still serves, from the cache
     shutil.rmtree(project / "data" / "champions")

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.helpers import ROOT, bash_blocks, copy_project, run, tutorial_script
+from tests.helpers import ROOT, bash_blocks, copy_project, git_commit, run, tutorial_script
 
 
 @pytest.mark.integration
@@ -31,8 +31,7 @@ def test_the_csv_tutorial_runs_as_written(tmp_path):
 @pytest.mark.integration
 def test_the_experiments_tutorial_runs_as_written(reproduced_copy):
     project, _ = reproduced_copy
-    run(["git", "add", "-A"], project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    git_commit(project, "run")
     for block in bash_blocks(ROOT / "docs/tutorials/experiments.md"):
         run(["bash", "-euo", "pipefail", "-c", block], project)
     table = (project / "experiments.md").read_text()
@@ -60,8 +59,7 @@ def test_the_serve_tutorial_runs_as_written(reproduced_copy):
 @pytest.mark.integration
 def test_the_forecast_tutorial_runs_as_written(reproduced_copy):
     project, _ = reproduced_copy
-    run(["git", "add", "-A"], project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    git_commit(project, "run")
     script = tutorial_script(ROOT / "docs/tutorials/forecast.md")
     said = run(["bash", "-euo", "pipefail", "-c", script], project).stdout
     assert "served: ensemble" in said and "model: ensemble" in said

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run, tutorial_script
+from tests.helpers import ROOT, git_commit, run, tutorial_script
 
 
 @pytest.mark.integration
 def test_the_fresh_data_tutorial_runs_as_written(reproduced_copy):
     project, _ = reproduced_copy
-    run(["git", "add", "-A"], project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    git_commit(project, "run")
     run(
         ["bash", "-euo", "pipefail", "-c", tutorial_script(ROOT / "docs/tutorials/fresh-data.md")],
         project,
@@ -43,8 +42,7 @@ def test_the_live_feed_tutorial_runs_as_written(reproduced_copy):
         skip_or_fail("redis-server is not installed (apt-get install redis-server)")
     project, _ = reproduced_copy
     before = _champion_md5(project)
-    run(["git", "add", "-A"], project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], project)
+    git_commit(project, "run")
     script = tutorial_script(ROOT / "docs/tutorials/live-feed.md")
     said = run(["bash", "-euo", "pipefail", "-c", script], project).stdout
     print(said)  # the alarms, the decision and the ratio: pytest -s shows them

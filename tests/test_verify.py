@@ -9,7 +9,7 @@ import yaml
 from co2mix.core.records import at_precision, significant
 from co2mix.reporting import tolerances
 from co2mix.reporting.verify import compare_file, compare_leaf, compare_lock
-from tests.helpers import run
+from tests.helpers import git_commit, run
 
 
 def test_a_last_bit_move_passes_and_a_real_move_fails():
@@ -90,8 +90,7 @@ def test_the_command_compares_the_committed_revision_with_the_working_tree(tmp_p
     result = tmp_path / "metrics/evaluate.json"
     result.write_text(json.dumps({"rmse": 5.0}))
     run(["git", "init", "-q", "-b", "main"], tmp_path)
-    run(["git", "add", "."], tmp_path)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "r"], tmp_path)
+    git_commit(tmp_path, "r")
     result.write_text(json.dumps({"rmse": 5.0000000001}))
     ok = run(["co2mix", "verify"], tmp_path, check=False)
     assert ok.returncode == 0, ok.stdout
