@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -75,14 +76,20 @@ def kill_while_computing(project: Path, stage: str, signum: int) -> subprocess.P
     return process
 
 
-def wait_for_pause(process: subprocess.Popen[bytes], point: str) -> None:
-    """Until the stage says on stderr that it is waiting at ``point``."""
+def wait_for_pause(process: subprocess.Popen[bytes], point: str, seconds: float = 120) -> None:
+    """Until the stage says on stderr that it is waiting at ``point``; a stage that has
+    not said so within ``seconds`` is killed, and the test fails naming the point."""
     assert process.stderr is not None
+    deadline = threading.Timer(seconds, process.kill)
+    deadline.start()
     said = []
-    for line in process.stderr:  # ends when the stage says so, or at its exit
-        said.append(line.decode())
-        if said[-1].strip() == f"{PAUSED_AT} {point}":
-            return
+    try:
+        for line in process.stderr:  # ends when the stage says so, or at its exit
+            said.append(line.decode())
+            if said[-1].strip() == f"{PAUSED_AT} {point}":
+                return
+    finally:
+        deadline.cancel()
     raise AssertionError(f"exited {process.wait()} before pausing at {point}:\n{''.join(said)}")
 
 
